@@ -1,0 +1,1 @@
+"""SQLAlchemy persistence: engine, mapping, repositories and the unit of work."""

@@ -1,0 +1,87 @@
+"""The SQLAlchemy unit of work: one session, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from stock_manager.adapters.db.repositories import (
+    SqlAuditLog,
+    SqlFillRepository,
+    SqlMarketRepository,
+    SqlOrderRepository,
+    SqlRecoveryLog,
+    SqlReportRepository,
+    SqlSymbolRepository,
+    SqlWorkerRepository,
+)
+from stock_manager.ports import (
+    AuditLog,
+    FillRepository,
+    MarketRepository,
+    OrderRepository,
+    RecoveryLog,
+    ReportRepository,
+    SymbolRepository,
+    WorkerRepository,
+)
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving the block without ``commit`` rolls back."""
+
+    symbols: SymbolRepository
+    orders: OrderRepository
+    fills: FillRepository
+    market: MarketRepository
+    audit: AuditLog
+    recovery: RecoveryLog
+    workers: WorkerRepository
+    reports: ReportRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        session = self._factory()
+        self._session = session
+        self.symbols = SqlSymbolRepository(session)
+        self.orders = SqlOrderRepository(session)
+        self.fills = SqlFillRepository(session)
+        self.market = SqlMarketRepository(session)
+        self.audit = SqlAuditLog(session)
+        self.recovery = SqlRecoveryLog(session)
+        self.workers = SqlWorkerRepository(session)
+        self.reports = SqlReportRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._require()
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+
+    @property
+    def session(self) -> Session:
+        return self._require()
+
+    def commit(self) -> None:
+        self._require().commit()
+
+    def rollback(self) -> None:
+        self._require().rollback()
+
+    def _require(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside its 'with' block")
+        return self._session

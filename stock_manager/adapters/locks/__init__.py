@@ -1,0 +1,1 @@
+"""Per-symbol lease locks with fencing tokens (ARCHITECTURE §4)."""

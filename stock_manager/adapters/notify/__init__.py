@@ -1,0 +1,1 @@
+"""Notifiers: Slack (slack-sdk) and a log-only fallback."""

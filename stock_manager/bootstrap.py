@@ -1,0 +1,116 @@
+"""The composition root: the one place that builds adapters from settings.
+
+Each process gets one :class:`Container`, built lazily on first use. After a fork (Celery's
+prefork pool) :func:`reset_after_fork` drops inherited connections so a child never shares
+a socket with its parent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from stock_manager.adapters.calendar import KrxCalendar
+from stock_manager.adapters.clock import SystemClock
+from stock_manager.adapters.db.engine import make_engine, make_session_factory
+from stock_manager.adapters.db.uow import SqlUnitOfWork
+from stock_manager.adapters.locks.sql import SqlLeaseLock
+from stock_manager.adapters.notify.log import LogNotifier
+from stock_manager.config import Settings, get_settings
+from stock_manager.ports import Clock, LeaseLock, MarketCalendar, Notifier
+
+
+class Container:
+    """Adapters of one process, built on first use from one ``Settings``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.effective_database_url)
+
+    @cached_property
+    def session_factory(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory)
+
+    @cached_property
+    def clock(self) -> Clock:
+        return SystemClock()
+
+    @cached_property
+    def calendar(self) -> MarketCalendar:
+        s = self.settings
+        override = (s.session_open, s.session_close) if s.session_open and s.session_close else None
+        return KrxCalendar(cutoffs=s.cutoffs(), override=override)
+
+    @cached_property
+    def lease_lock(self) -> LeaseLock:
+        if self.settings.effective_lock_backend == "redis":
+            from stock_manager.adapters.locks.redis import RedisLeaseLock
+
+            return RedisLeaseLock(self.redis)
+        return SqlLeaseLock(self.engine)
+
+    @cached_property
+    def redis(self):  # type: ignore[no-untyped-def]  # redis.Redis, imported only when used
+        import redis
+
+        if not self.settings.redis_url:
+            raise RuntimeError("REDIS_URL is not set")
+        return redis.Redis.from_url(self.settings.redis_url)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return LogNotifier()
+
+    def dispose(self, close: bool = True) -> None:
+        """Drop pooled connections; ``close=False`` after a fork leaves the parent's alone."""
+        if "engine" in self.__dict__:
+            self.engine.dispose(close=close)
+        if "redis" in self.__dict__:
+            self.redis.connection_pool.reset()
+
+
+_lock = threading.Lock()
+_container: Container | None = None
+
+
+def container() -> Container:
+    """This process's container, built from the environment on first use."""
+    global _container
+    with _lock:
+        if _container is None:
+            _container = Container(get_settings())
+        return _container
+
+
+def use(replacement: Container | None) -> None:
+    """Install a container (tests, the demo) or, with ``None``, forget the current one."""
+    global _container
+    with _lock:
+        if _container is not None and _container is not replacement:
+            _container.dispose()
+        _container = replacement
+
+
+def reset_after_fork() -> None:
+    """Called in each new worker child: never reuse a connection the parent opened."""
+    global _container
+    with _lock:
+        if _container is not None:
+            _container.dispose(close=False)
+        _container = None
+
+
+def process_identity() -> str:
+    """``hostname:pid``, the owner name used for leases and worker records."""
+    return f"{socket.gethostname()}:{os.getpid()}"

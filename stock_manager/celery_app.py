@@ -1,0 +1,107 @@
+"""The Celery application and its process signals."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import Celery
+from celery.signals import (
+    beat_init,
+    heartbeat_sent,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
+
+from stock_manager import bootstrap
+from stock_manager.domain.records import WorkerProcess
+
+log = logging.getLogger(__name__)
+
+app = Celery("stock_manager")
+app.config_from_object("celeryconfig")
+
+
+@worker_init.connect
+@beat_init.connect
+def _migrate_embedded(**_: Any) -> None:
+    """On the embedded SQLite default, bring the schema to head before anything runs."""
+    settings = bootstrap.container().settings
+    if settings.should_auto_migrate:
+        from stock_manager.adapters.db.migrate import upgrade
+
+        upgrade(settings.effective_database_url)
+
+
+@worker_process_init.connect
+def _after_fork(**_: Any) -> None:
+    bootstrap.reset_after_fork()
+
+
+class _WorkerRecord:
+    """The worker's row in ``worker_processes``, refreshed at most once per interval."""
+
+    def __init__(self) -> None:
+        self.worker_id = ""
+        self.started_at = datetime.now(UTC)
+        self._last = 0.0
+
+    def beat(self, force: bool = False) -> None:
+        c = bootstrap.container()
+        if not force and time.monotonic() - self._last < c.settings.worker_heartbeat_interval:
+            return
+        self._last = time.monotonic()
+        now = datetime.now(UTC)
+        worker = WorkerProcess(
+            self.worker_id, socket.gethostname(), os.getpid(), self.started_at, now
+        )
+        with c.uow() as uow:
+            uow.workers.heartbeat(worker)
+            uow.commit()
+
+
+_record = _WorkerRecord()
+
+
+@worker_ready.connect
+def _on_ready(sender: Any = None, **_: Any) -> None:
+    _record.worker_id = f"{getattr(sender, 'hostname', socket.gethostname())}:{os.getpid()}"
+    _guard(_record.beat, force=True)
+    _guard(
+        lambda: app.send_task(
+            "tasks.reconcile.reconcile_positions", kwargs={"reason": "worker_start"}
+        )
+    )
+
+
+@heartbeat_sent.connect
+def _on_heartbeat(**_: Any) -> None:
+    if _record.worker_id:
+        _guard(_record.beat)
+
+
+@worker_shutdown.connect
+def _on_shutdown(**_: Any) -> None:
+    if not _record.worker_id:
+        return
+
+    def stopped() -> None:
+        with bootstrap.container().uow() as uow:
+            uow.workers.stopped(_record.worker_id, datetime.now(UTC))
+            uow.commit()
+
+    _guard(stopped)
+
+
+def _guard(action: Any, **kwargs: Any) -> None:
+    """Signal handlers must never take the worker down: log and carry on."""
+    try:
+        action(**kwargs)
+    except Exception:
+        log.exception("worker signal handler failed")

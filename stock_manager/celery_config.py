@@ -1,0 +1,141 @@
+"""Celery settings built from our Settings (``celeryconfig.py`` exposes them to Celery).
+
+Reliability choices follow ``shared/reference/celery.md``: late acks on trading tasks,
+prefetch 1, soft < hard time limit < lease TTL < visibility timeout (checked in Settings),
+retry on start-up, cancel long-running tasks when the broker connection drops.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from celery.schedules import crontab
+from kombu.entity import Queue
+
+from stock_manager.config import Settings
+
+QUEUES = ("scan", "prices", "trading", "liquidation")
+TASK_MODULES = (
+    "tasks.market",
+    "tasks.scan",
+    "tasks.prices",
+    "tasks.orders",
+    "tasks.locks",
+    "tasks.reconcile",
+    "tasks.liquidation",
+    "tasks.reports",
+)
+# A scheduled liquidation message older than this is stale: the deadline guard takes over.
+LIQUIDATION_EXPIRES = 20 * 60
+ROUTES = {
+    "tasks.scan.*": {"queue": "scan"},
+    "tasks.prices.*": {"queue": "prices"},
+    "tasks.liquidation.*": {"queue": "liquidation"},
+    "tasks.*": {"queue": "trading"},
+}
+
+
+def _weekdays_at(at: time) -> crontab:
+    return crontab(hour=at.hour, minute=at.minute, day_of_week="mon-fri")
+
+
+def beat_schedule(s: Settings) -> dict[str, dict[str, Any]]:
+    """ARCHITECTURE §6. Crontab entries fire on weekdays; each task checks the KRX calendar
+    itself, so holidays and special sessions never need a different schedule."""
+    return {
+        "market-open-session": {
+            "task": "tasks.market.open_session",
+            "schedule": _weekdays_at(s.market_open_time),
+            "options": {"expires": 600},
+        },
+        "scan-candidates": {
+            "task": "tasks.scan.scan_candidates",
+            "schedule": s.scan_interval,
+            "options": {"expires": s.scan_interval},
+        },
+        "check-prices": {
+            "task": "tasks.prices.check_prices",
+            "schedule": s.price_check_interval,
+            "options": {"expires": s.price_check_interval},
+        },
+        "sync-orders": {
+            "task": "tasks.orders.sync_orders",
+            "schedule": s.order_sync_interval,
+            "options": {"expires": s.order_sync_interval},
+        },
+        "sweep-locks": {
+            "task": "tasks.locks.sweep_locks",
+            "schedule": s.lock_sweep_interval,
+            "options": {"expires": s.lock_sweep_interval},
+        },
+        "reconcile-positions": {
+            "task": "tasks.reconcile.reconcile_positions",
+            "schedule": s.reconcile_interval,
+            "options": {"expires": s.reconcile_interval},
+        },
+        "liquidate-all": {
+            "task": "tasks.liquidation.liquidate_all",
+            "schedule": _weekdays_at(s.liquidation_time),
+            "kwargs": {"scheduled": True},
+            "options": {"expires": LIQUIDATION_EXPIRES},
+        },
+        "close-session": {
+            "task": "tasks.market.close_session",
+            "schedule": _weekdays_at(s.market_close_time),
+            "options": {"expires": 3600},
+        },
+        "daily-summary": {
+            "task": "tasks.reports.daily_summary",
+            "schedule": _weekdays_at(s.daily_summary_time),
+            "options": {"expires": 3600},
+        },
+    }
+
+
+def _transport_options(s: Settings) -> dict[str, Any]:
+    if s.effective_broker_url.startswith("filesystem://"):
+        root = Path(s.data_dir) / "broker"
+        folders = {
+            "data_folder_in": root / "queue",
+            "data_folder_out": root / "queue",
+            "control_folder": root / "control",
+            "processed_folder": root / "processed",
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        return {**{k: str(v) for k, v in folders.items()}, "store_processed": False}
+    return {"visibility_timeout": s.broker_visibility_timeout}
+
+
+def build_celery_config(s: Settings) -> dict[str, Any]:
+    transport = _transport_options(s)
+    return {
+        "broker_url": s.effective_broker_url,
+        "broker_transport_options": transport,
+        "broker_connection_retry_on_startup": True,
+        "result_backend": None,
+        "task_ignore_result": True,
+        "timezone": "Asia/Seoul",
+        "enable_utc": True,
+        "imports": TASK_MODULES,
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_default_queue": "trading",
+        "task_routes": ROUTES,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": False,
+        "worker_prefetch_multiplier": 1,
+        "task_soft_time_limit": s.task_soft_time_limit,
+        "task_time_limit": s.task_time_limit,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        "worker_soft_shutdown_timeout": 10.0,
+        "worker_concurrency": s.worker_concurrency,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "worker_hijack_root_logger": False,
+        "beat_schedule": beat_schedule(s),
+        "beat_schedule_filename": str(Path(s.data_dir) / "celerybeat-schedule"),
+        "beat_cron_starting_deadline": 300,
+        "beat_max_loop_interval": 5,
+    }

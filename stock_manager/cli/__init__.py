@@ -1,0 +1,1 @@
+"""The ``stock-manager`` command."""

@@ -1,0 +1,100 @@
+"""``stock-manager status``: market state, symbols, open orders, leases, workers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from stock_manager.bootstrap import container
+from stock_manager.domain.clock import KST
+from stock_manager.services.status import StatusSnapshot, snapshot
+
+
+def _hms(moment: datetime | None) -> str:
+    return moment.astimezone(KST).strftime("%H:%M:%S") if moment else "-"
+
+
+def render(snap: StatusSnapshot, console: Console) -> None:
+    console.print(f"[bold]market[/] {snap.day}  [bold cyan]{snap.market.value}[/]")
+    symbols = Table(
+        "symbol",
+        "state",
+        "qty",
+        "avg price",
+        "last",
+        "fence",
+        "note",
+        title="symbols",
+        title_justify="left",
+    )
+    for s in snap.symbols:
+        symbols.add_row(
+            s.symbol,
+            s.state.value,
+            f"{s.quantity:,}",
+            f"{s.average_price:,.0f}",
+            f"{s.last_price:,}",
+            str(s.fence),
+            s.note,
+        )
+    orders = Table(
+        "id",
+        "symbol",
+        "side",
+        "type",
+        "qty",
+        "price",
+        "filled",
+        "status",
+        "odno",
+        title="open orders",
+        title_justify="left",
+    )
+    for o in snap.open_orders:
+        orders.add_row(
+            str(o.id),
+            o.symbol,
+            o.side.value,
+            o.order_type.name,
+            f"{o.quantity:,}",
+            f"{o.price:,}",
+            f"{o.filled_quantity:,}",
+            o.status.value,
+            o.broker_order_no or "-",
+        )
+    leases = Table("symbol", "owner", "fence", "expires", title="leases", title_justify="left")
+    for lease in snap.leases:
+        leases.add_row(lease.symbol, lease.owner, str(lease.fence), _hms(lease.expires_at))
+    workers = Table(
+        "worker",
+        "pid",
+        "started",
+        "last heartbeat",
+        "age s",
+        "stopped",
+        title="workers",
+        title_justify="left",
+    )
+    now = datetime.now(UTC)
+    for w in snap.workers:
+        age = (now - w.last_heartbeat_at).total_seconds()
+        workers.add_row(
+            w.worker_id,
+            str(w.pid),
+            _hms(w.started_at),
+            _hms(w.last_heartbeat_at),
+            f"{age:.0f}",
+            _hms(w.stopped_at),
+        )
+    for table in (symbols, orders, leases, workers):
+        console.print(table)
+
+
+@click.command()
+def status() -> None:
+    """Show the market state, symbol states, open orders, leases and workers."""
+    c = container()
+    render(snapshot(c.uow(), c.lease_lock, c.clock), Console())

@@ -1,0 +1,308 @@
+"""Settings from the environment (and ``.env``), checked once at start-up.
+
+Every setting is an environment variable of the same name in upper case; ``.env.example``
+documents each one. A bad value raises :class:`ConfigError` naming the setting and what is
+wrong with it; secrets are ``SecretStr`` and never appear in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from datetime import time, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from stock_manager.domain.fees import FeeRounding, FeeSchedule
+from stock_manager.domain.session import CutoffPolicy
+
+KisEnv = Literal["sim", "paper", "live"]
+ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
+
+# What the built-in simulator accepts unless told otherwise (``stock-manager sim --help``).
+SIM_APP_KEY = "PSsimulatorAppKey000000000000000000"
+SIM_APP_SECRET = "sim-secret-" + "0" * 169
+SIM_REST_URL = "http://127.0.0.1:18080"
+SIM_WS_URL = "ws://127.0.0.1:18081"
+KIS_URLS = {
+    "live": ("https://openapi.koreainvestment.com:9443", "ws://ops.koreainvestment.com:21000"),
+    "paper": ("https://openapivts.koreainvestment.com:29443", "ws://ops.koreainvestment.com:31000"),
+}
+DEFAULT_RATE_LIMITS = {"live": 18.0, "paper": 1.8}  # headroom under KIS's 20/s and 2/s
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message names each setting and the problem."""
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "stock-manager"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one process."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
+
+    # -- storage and broker ----------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    redis_url: str | None = None
+    celery_broker_url: str | None = None
+    lock_backend: Literal["redis", "sql"] | None = None
+    auto_migrate: bool | None = None  # default: only on the embedded SQLite database
+
+    # -- KIS ---------------------------------------------------------------------------------
+    kis_env: KisEnv = "sim"
+    kis_app_key: SecretStr | None = None
+    kis_app_secret: SecretStr | None = None
+    kis_account_no: str = "12345678-01"
+    kis_hts_id: str = "simuser"
+    kis_rest_url: str | None = None
+    kis_ws_url: str | None = None
+    kis_sim_dialect: Literal["paper", "live"] = "live"
+    kis_use_old_tr_ids: bool = False
+    kis_rate_limit: float | None = Field(default=None, gt=0, le=100)
+    kis_timeout: float = Field(default=5.0, gt=0, le=60)
+    trading_armed: bool = False
+
+    # -- workers and leases ----------------------------------------------------------------
+    worker_lock_ttl: float = Field(default=90.0, gt=0)
+    worker_heartbeat_interval: float = Field(default=10.0, gt=0)
+    worker_poll_interval: float = Field(default=2.0, gt=0)
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    task_soft_time_limit: float = Field(default=45.0, gt=0)
+    task_time_limit: float = Field(default=60.0, gt=0)
+    broker_visibility_timeout: float = Field(default=300.0, gt=0)
+
+    # -- schedule (Asia/Seoul) -------------------------------------------------------------
+    market_open_time: time = time(8, 50)
+    market_close_time: time = time(15, 35)
+    liquidation_time: time = time(15, 10)
+    daily_summary_time: time = time(15, 45)
+    scan_interval: float = Field(default=30.0, gt=0)
+    price_check_interval: float = Field(default=2.0, gt=0)
+    order_sync_interval: float = Field(default=3.0, gt=0)
+    lock_sweep_interval: float = Field(default=30.0, gt=0)
+    reconcile_interval: float = Field(default=60.0, gt=0)
+    entry_cutoff_lead: timedelta = timedelta(minutes=20)
+    liquidation_lead: timedelta = timedelta(minutes=10)
+    hard_cut_lead: timedelta = timedelta(minutes=1)
+    session_open: time | None = None  # override today's continuous session (sim, demo)
+    session_close: time | None = None
+
+    # -- strategy and risk -----------------------------------------------------------------
+    strategies: CsvList = Field(default_factory=lambda: ["momentum_breakout"])
+    universe: CsvList = Field(default_factory=list)
+    max_positions: int = Field(default=5, ge=0)
+    max_notional_per_symbol: int = Field(default=2_000_000, gt=0)
+    max_total_notional: int = Field(default=10_000_000, gt=0)
+    max_daily_loss: int = Field(default=300_000, gt=0)
+    max_orders_per_minute: int = Field(default=60, gt=0)
+    stop_loss_pct: Decimal = Field(default=Decimal("3.0"), gt=0, lt=30)
+    take_profit_pct: Decimal = Field(default=Decimal("5.0"), gt=0)
+    trailing_stop_pct: Decimal = Field(default=Decimal("2.0"), gt=0, lt=30)
+    max_holding_minutes: int = Field(default=120, gt=0)
+    commission_rate: Decimal = Field(default=Decimal("0.000140527"), ge=0, lt=1)
+    sell_tax_rate: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
+    fee_rounding: FeeRounding = FeeRounding.FLOOR
+
+    # -- operations ------------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = None
+    slack_channel: str | None = None
+    slack_base_url: str | None = None
+    slack_warning_batch_seconds: float = Field(default=300.0, gt=0)
+    slack_dedupe_seconds: float = Field(default=60.0, ge=0)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)
+    dead_man_seconds: float = Field(default=30.0, gt=0)
+    flower_basic_auth: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("strategies", "universe", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("kis_account_no")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT_PATTERN.match(value):
+            raise ValueError("must be 8 digits, a dash and 2 digits, like 12345678-01")
+        return value
+
+    @field_validator("universe")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if not re.fullmatch(r"[0-9A-Z]{6,7}", s)]
+        if bad:
+            raise ValueError(f"symbols must be 6-character KRX codes, got {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        problems = [*self._timing_problems(), *self._backend_problems()]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _timing_problems(self) -> list[str]:
+        chain = [
+            ("TASK_SOFT_TIME_LIMIT", self.task_soft_time_limit),
+            ("TASK_TIME_LIMIT", self.task_time_limit),
+            ("WORKER_LOCK_TTL", self.worker_lock_ttl),
+            ("BROKER_VISIBILITY_TIMEOUT", self.broker_visibility_timeout),
+        ]
+        problems = [
+            f"{a} ({va:g}s) must be below {b} ({vb:g}s)"
+            for (a, va), (b, vb) in itertools.pairwise(chain)
+            if va >= vb
+        ]
+        if self.worker_heartbeat_interval >= self.worker_lock_ttl:
+            problems.append("WORKER_HEARTBEAT_INTERVAL must be below WORKER_LOCK_TTL")
+        try:
+            self.cutoffs()
+        except ValueError:
+            problems.append("ENTRY_CUTOFF_LEAD >= LIQUIDATION_LEAD > HARD_CUT_LEAD >= 0 must hold")
+        if (self.session_open is None) != (self.session_close is None):
+            problems.append("SESSION_OPEN and SESSION_CLOSE must be set together")
+        return problems
+
+    def _backend_problems(self) -> list[str]:
+        problems = []
+        if self.lock_backend == "redis" and not self.redis_url:
+            problems.append("LOCK_BACKEND=redis needs REDIS_URL")
+        if self.kis_env != "sim" and not (self.kis_app_key and self.kis_app_secret):
+            problems.append(f"KIS_ENV={self.kis_env} needs KIS_APP_KEY and KIS_APP_SECRET")
+        if bool(self.slack_bot_token) != bool(self.slack_channel):
+            problems.append("SLACK_BOT_TOKEN and SLACK_CHANNEL must be set together")
+        return problems
+
+    # -- derived values ----------------------------------------------------------------------
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'stock_manager.db'}"
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.celery_broker_url or self.redis_url or "filesystem://"
+
+    @property
+    def effective_lock_backend(self) -> Literal["redis", "sql"]:
+        return self.lock_backend or ("redis" if self.redis_url else "sql")
+
+    @property
+    def effective_rate_limit(self) -> float:
+        dialect = self.kis_sim_dialect if self.kis_env == "sim" else self.kis_env
+        return self.kis_rate_limit or DEFAULT_RATE_LIMITS[dialect]
+
+    @property
+    def kis_dialect(self) -> Literal["paper", "live"]:
+        """Which tr_id table and limits apply: the simulator speaks one of the two."""
+        return self.kis_sim_dialect if self.kis_env == "sim" else self.kis_env
+
+    @property
+    def effective_kis_rest_url(self) -> str:
+        if self.kis_rest_url:
+            return self.kis_rest_url.rstrip("/")
+        return SIM_REST_URL if self.kis_env == "sim" else KIS_URLS[self.kis_env][0]
+
+    @property
+    def effective_kis_ws_url(self) -> str:
+        if self.kis_ws_url:
+            return self.kis_ws_url.rstrip("/")
+        return SIM_WS_URL if self.kis_env == "sim" else KIS_URLS[self.kis_env][1]
+
+    @property
+    def app_key(self) -> SecretStr:
+        return self.kis_app_key or SecretStr(SIM_APP_KEY)
+
+    @property
+    def app_secret(self) -> SecretStr:
+        return self.kis_app_secret or SecretStr(SIM_APP_SECRET)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_channel)
+
+    def cutoffs(self) -> CutoffPolicy:
+        return CutoffPolicy(self.entry_cutoff_lead, self.liquidation_lead, self.hard_cut_lead)
+
+    def fee_schedule(self) -> FeeSchedule:
+        return FeeSchedule(self.commission_rate, self.sell_tax_rate, self.fee_rounding)
+
+
+SECRET_FIELDS = frozenset({"kis_app_key", "kis_app_secret", "slack_bot_token", "flower_basic_auth"})
+
+
+def _describe(error: dict[str, Any]) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "configuration"
+    name = field.upper() if field != "configuration" else field
+    message = error["msg"].removeprefix("Value error, ")
+    if field in SECRET_FIELDS or not error["loc"]:
+        return f"{name}: {message}"
+    return f"{name}: {message} (got {error.get('input')!r})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, or raise :class:`ConfigError` listing each problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        details = "\n  ".join(_describe(dict(e)) for e in exc.errors())
+        raise ConfigError(f"invalid configuration:\n  {details}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()
+
+
+def masked_settings(settings: Settings) -> dict[str, str]:
+    """Every effective setting as text, secrets replaced and the account number partly hidden."""
+    shown: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS:
+            shown[name] = "******** (set)" if value else "(not set)"
+        elif name == "kis_account_no":
+            shown[name] = value[:2] + "******" + value[8:]
+        elif name.endswith("_url") and value:
+            shown[name] = mask_url(str(value))
+        else:
+            shown[name] = "" if value is None else str(value)
+    shown["effective_database_url"] = mask_url(settings.effective_database_url)
+    shown["effective_broker_url"] = mask_url(settings.effective_broker_url)
+    shown["effective_lock_backend"] = settings.effective_lock_backend
+    shown["effective_rate_limit"] = f"{settings.effective_rate_limit:g}/s"
+    shown["effective_kis_rest_url"] = settings.effective_kis_rest_url
+    return shown
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in ``scheme://user:password@host``."""
+    return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1****@", url)

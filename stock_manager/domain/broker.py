@@ -1,0 +1,231 @@
+"""What a broker tells us, as typed records, and how a broker call can fail.
+
+The KIS adapter translates wire JSON into these; services never see broker field names.
+Every error type says what to do about it (see the tree below).
+
+::
+
+    BrokerError
+    ├── BrokerConfigError      settings are wrong: fix them, never retry
+    ├── BrokerAuthError        token or key refused: refresh once, then stop
+    ├── BrokerRateLimited      refused before execution: back off and retry
+    ├── BrokerUnavailable      transient failure of a read: retry with backoff
+    ├── BrokerRejected         the broker said no to this request: do not retry it as is
+    ├── BrokerValidationError  our request or its reply is malformed: a bug, do not retry
+    └── OrderOutcomeUnknown    an order was sent but its fate is unknown: resolve, never resend
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from stock_manager.domain.orders import OrderType, Side
+
+
+class BrokerError(Exception):
+    """Base class of everything a broker call can raise."""
+
+    retryable: bool = False
+
+
+class BrokerConfigError(BrokerError):
+    pass
+
+
+class BrokerAuthError(BrokerError):
+    pass
+
+
+class BrokerRateLimited(BrokerError):
+    retryable = True
+
+
+class BrokerUnavailable(BrokerError):
+    retryable = True
+
+
+class BrokerRejected(BrokerError):
+    """The broker refused the request; ``code`` is its message code (e.g. ``40580000``)."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BrokerValidationError(BrokerError):
+    pass
+
+
+class OrderOutcomeUnknown(BrokerError):
+    """The order request left us, but no trustworthy answer came back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    symbol: str
+    price: int
+    open: int
+    high: int
+    low: int
+    base_price: int  # 기준가: usually the previous close
+    change_rate: Decimal
+    volume: int
+    turnover: int
+    upper_limit: int
+    lower_limit: int
+    name: str = ""
+    ask: int | None = None
+    bid: int | None = None
+    halted: bool = False
+    warning_code: str = "00"  # mrkt_warn_cls_code: 00 none, 01 caution, 02 warning, 03 danger
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    symbol: str
+    asks: tuple[BookLevel, ...]  # best (lowest) first
+    bids: tuple[BookLevel, ...]  # best (highest) first
+    at: datetime | None = None
+
+    @property
+    def best_ask(self) -> int | None:
+        return next((level.price for level in self.asks if level.price), None)
+
+    @property
+    def best_bid(self) -> int | None:
+        return next((level.price for level in self.bids if level.price), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    symbol: str
+    start: datetime  # the minute (or the day at 00:00 KST) the candle covers
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    turnover: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RankedStock:
+    rank: int
+    symbol: str
+    name: str
+    price: int
+    change_rate: Decimal
+    volume: int
+    turnover: int
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    symbol: str
+    quantity: int
+    orderable_quantity: int
+    average_price: Decimal
+    purchase_amount: int
+    price: int
+    name: str = ""
+
+    @property
+    def market_value(self) -> int:
+        return self.quantity * self.price
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalance:
+    holdings: tuple[Holding, ...]
+    cash: int  # 예수금 D+0
+    settled_cash_d2: int  # D+2 예수금
+    total_evaluation: int
+
+    def holding(self, symbol: str) -> Holding | None:
+        return next((h for h in self.holdings if h.symbol == symbol and h.quantity), None)
+
+
+@dataclass(frozen=True, slots=True)
+class BuyingPower:
+    cash: int  # ord_psbl_cash
+    max_amount: int  # nrcvb_buy_amt: without creating an unpaid (미수) buy
+    max_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType
+    price: int = 0  # ignored unless the order type carries a price
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAck:
+    broker_order_no: str  # ODNO, a 10-digit zero-padded string
+    branch: str  # KRX_FWDG_ORD_ORGNO
+    ordered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerOrder:
+    """One row of the broker's daily order history (inquire-daily-ccld)."""
+
+    trading_day: date
+    broker_order_no: str
+    original_order_no: str
+    branch: str
+    symbol: str
+    side: Side
+    order_type: OrderType | None
+    quantity: int
+    price: int
+    ordered_at: datetime
+    filled_quantity: int
+    filled_amount: int
+    remaining_quantity: int
+    cancelled: bool = False
+    rejected_quantity: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.remaining_quantity > 0 and not self.cancelled
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionNotice:
+    """A real-time order or fill notice (H0STCNI0 / H0STCNI9)."""
+
+    broker_order_no: str
+    original_order_no: str
+    symbol: str
+    side: Side
+    is_fill: bool  # CNTG_YN 2: a fill; 1: an accept/modify/cancel/reject receipt
+    rejected: bool
+    quantity: int  # fill quantity for fills, order quantity for receipts
+    price: int
+    at: datetime
+    order_quantity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A real-time trade print (H0STCNT0)."""
+
+    symbol: str
+    price: int
+    volume: int
+    cumulative_volume: int
+    at: datetime
+    ask: int | None = None
+    bid: int | None = None

@@ -1,0 +1,271 @@
+"""The ports: what services need from the outside world, as small protocols.
+
+``adapters/`` implement them; ``tests/fakes.py`` has a hand-written fake of each. Only
+``bootstrap.py``, ``tasks/`` and the CLI pick concrete adapters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import IntEnum
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+from stock_manager.domain.broker import (
+    AccountBalance,
+    BrokerOrder,
+    BuyingPower,
+    Candle,
+    OrderAck,
+    OrderBook,
+    OrderRequest,
+    Quote,
+    RankedStock,
+)
+from stock_manager.domain.market import MarketState
+from stock_manager.domain.orders import Fill, Order, OrderStatus
+from stock_manager.domain.records import (
+    DailySettlement,
+    DailySummary,
+    RecoveryEntry,
+    Transition,
+    WorkerProcess,
+)
+from stock_manager.domain.session import TradingSession
+from stock_manager.domain.trade import SymbolState, SymbolTrade
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current moment, timezone-aware."""
+        ...
+
+
+class MarketCalendar(Protocol):
+    def is_trading_day(self, day: date) -> bool: ...
+
+    def session(self, day: date) -> TradingSession | None:
+        """The day's session with its cut-offs, or ``None`` when KRX is closed."""
+        ...
+
+
+class Broker(Protocol):
+    """The account at the broker. The broker is the source of truth.
+
+    ``submit`` raises ``OrderOutcomeUnknown`` when the request may have reached the broker
+    without a trustworthy reply; it never retries an order by itself.
+    """
+
+    def quote(self, symbol: str) -> Quote: ...
+
+    def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]: ...
+
+    def orderbook(self, symbol: str) -> OrderBook: ...
+
+    def minute_candles(self, symbol: str) -> list[Candle]: ...
+
+    def daily_candles(self, symbol: str, start: date, end: date) -> list[Candle]: ...
+
+    def volume_rank(self) -> list[RankedStock] | None:
+        """The market's most traded symbols, or ``None`` where the environment lacks it."""
+        ...
+
+    def balance(self) -> AccountBalance: ...
+
+    def buying_power(self, symbol: str, price: int) -> BuyingPower: ...
+
+    def submit(self, request: OrderRequest) -> OrderAck: ...
+
+    def cancel(self, broker_order_no: str, branch: str, quantity: int | None = None) -> OrderAck:
+        """Cancel ``quantity`` shares of an open order, or all that remain."""
+        ...
+
+    def modify(
+        self, broker_order_no: str, branch: str, request: OrderRequest, all_remaining: bool = True
+    ) -> OrderAck: ...
+
+    def orders(self, day: date) -> list[BrokerOrder]:
+        """The day's orders with their cumulative fills (inquire-daily-ccld)."""
+        ...
+
+    def is_trading_day(self, day: date) -> bool | None:
+        """The broker's own calendar, or ``None`` where the environment lacks it."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    symbol: str
+    owner: str
+    fence: int
+    expires_at: datetime
+
+
+class LeaseLock(Protocol):
+    """A per-symbol lease whose fence only goes up, so a stale holder can be refused."""
+
+    def acquire(self, symbol: str, owner: str, ttl: float) -> Lease | None: ...
+
+    def renew(self, lease: Lease, ttl: float) -> Lease | None:
+        """Extend a lease still held by its owner; ``None`` if it was lost."""
+        ...
+
+    def release(self, lease: Lease) -> bool: ...
+
+    def held(self) -> list[Lease]:
+        """Leases currently held (not expired)."""
+        ...
+
+    def sweep_expired(self) -> list[Lease]:
+        """Release every expired lease and return what was released."""
+        ...
+
+
+class Lane(IntEnum):
+    """Rate-limit priority lanes: a lower number goes first."""
+
+    LIQUIDATION = 0
+    EXIT = 1
+    CANCEL = 2
+    ENTRY = 3
+    SYNC = 4
+    SCAN = 5
+
+
+class RateLimiter(Protocol):
+    def acquire(self, lane: Lane, timeout: float | None = None) -> None:
+        """Block until a request may be sent; raise ``BrokerRateLimited`` on timeout."""
+        ...
+
+
+NoticeLevel = Literal["info", "warning", "error", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for people: an alert, an incident follow-up or a report."""
+
+    kind: str  # e.g. "order_unknown", "quarantine", "daily_report", "liquidation_incomplete"
+    level: NoticeLevel
+    title: str
+    text: str = ""
+    thread_key: str | None = None  # follow-ups of one incident share a key
+    image_path: str | None = None
+
+
+class Notifier(Protocol):
+    def send(self, notice: Notice) -> None:
+        """Queue a notice; never blocks trading on delivery."""
+        ...
+
+
+class SymbolRepository(Protocol):
+    def get(self, symbol: str) -> SymbolTrade | None: ...
+
+    def find(self, states: Sequence[SymbolState] | None = None) -> list[SymbolTrade]: ...
+
+    def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
+        """Write ``after`` only if the row still equals ``before`` and ``after.fence`` is not
+        older than the stored fence; return it with its new version or raise ``StaleWrite``."""
+        ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> Order:
+        """Insert a NEW order; raise ``DuplicateOrder`` if its idempotency key exists."""
+        ...
+
+    def get(self, order_id: int) -> Order | None: ...
+
+    def by_key(self, idempotency_key: str) -> Order | None: ...
+
+    def by_broker_no(self, day: date, broker_order_no: str) -> Order | None: ...
+
+    def find(
+        self,
+        day: date | None = None,
+        statuses: Sequence[OrderStatus] | None = None,
+        symbol: str | None = None,
+    ) -> list[Order]: ...
+
+    def save(self, before: Order, after: Order) -> Order:
+        """Fenced, compare-and-set update like ``SymbolRepository.save``."""
+        ...
+
+
+class FillRepository(Protocol):
+    def add(self, order_id: int, fill: Fill) -> bool:
+        """Record a fill once; ``False`` if this broker fill is already recorded."""
+        ...
+
+    def for_order(self, order_id: int) -> list[Fill]: ...
+
+    def for_day(self, day: date) -> list[Fill]: ...
+
+
+class MarketRepository(Protocol):
+    def get(self, day: date) -> MarketState: ...
+
+    def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
+        """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
+        ...
+
+
+class AuditLog(Protocol):
+    def record(self, transition: Transition) -> None: ...
+
+    def recent(self, limit: int = 50) -> list[Transition]: ...
+
+
+class RecoveryLog(Protocol):
+    def record(self, entry: RecoveryEntry) -> None: ...
+
+    def recent(self, limit: int = 50) -> list[RecoveryEntry]: ...
+
+
+class WorkerRepository(Protocol):
+    def heartbeat(self, worker: WorkerProcess) -> None: ...
+
+    def stopped(self, worker_id: str, at: datetime) -> None: ...
+
+    def all(self) -> list[WorkerProcess]: ...
+
+    def stale(self, heartbeat_before: datetime) -> list[WorkerProcess]: ...
+
+
+class ReportRepository(Protocol):
+    def save_summary(self, summary: DailySummary) -> None: ...
+
+    def summary(self, day: date) -> DailySummary | None: ...
+
+    def save_settlement(self, settlement: DailySettlement) -> None: ...
+
+    def settlement(self, day: date) -> DailySettlement | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction per use case: ``with uow:`` rolls back unless ``commit()`` ran."""
+
+    symbols: SymbolRepository
+    orders: OrderRepository
+    fills: FillRepository
+    market: MarketRepository
+    audit: AuditLog
+    recovery: RecoveryLog
+    workers: WorkerRepository
+    reports: ReportRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...

@@ -1,0 +1,139 @@
+"""The market session lifecycle: the day's state follows the calendar and the clock.
+
+``advance`` is idempotent: it walks today's state forward through the transition table
+to where the session says it should be, and records every step. ``open_session`` (08:50),
+``close_session`` (15:35) and the frequent tasks' guards all call it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from stock_manager.domain.clock import kst_date
+from stock_manager.domain.errors import InvalidTransition
+from stock_manager.domain.market import MARKET_TRANSITIONS, MarketEvent, MarketState
+from stock_manager.domain.records import Transition
+from stock_manager.domain.session import TradingSession
+from stock_manager.ports import Clock, MarketCalendar, UnitOfWork
+
+log = logging.getLogger(__name__)
+_S, _E = MarketState, MarketEvent
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStatus:
+    day: date
+    state: MarketState
+    session: TradingSession | None
+
+
+def target_state(session: TradingSession | None, now: datetime) -> MarketState:
+    """Where the day's state belongs at ``now``, ignoring the kill switch."""
+    if session is None:
+        return _S.OFFLINE
+    if now < session.opens_at:
+        return _S.READY
+    if now < session.liquidation_starts_at:
+        return _S.TRADING
+    if now < session.auction_ends_at:
+        return _S.CLOSING
+    return _S.CLOSED
+
+
+# The events that move a state one step toward each target.
+_STEP_TOWARD: dict[MarketState, dict[MarketState, MarketEvent]] = {
+    _S.READY: {_S.OFFLINE: _E.INITIALIZE, _S.INITIALIZING: _E.INITIALIZED},
+    _S.TRADING: {_S.OFFLINE: _E.INITIALIZE, _S.INITIALIZING: _E.INITIALIZED, _S.READY: _E.OPEN},
+    _S.CLOSING: {
+        _S.OFFLINE: _E.INITIALIZE,
+        _S.INITIALIZING: _E.INITIALIZED,
+        _S.READY: _E.START_CLOSING,
+        _S.TRADING: _E.START_CLOSING,
+        _S.STOPPED: _E.START_CLOSING,
+    },
+    _S.CLOSED: {
+        _S.OFFLINE: _E.CLOSE,
+        _S.INITIALIZING: _E.INITIALIZED,
+        _S.READY: _E.CLOSE,
+        _S.TRADING: _E.START_CLOSING,
+        _S.STOPPED: _E.START_CLOSING,
+        _S.CLOSING: _E.CLOSE,
+    },
+}
+
+
+def advance(
+    uow: UnitOfWork, calendar: MarketCalendar, clock: Clock, actor: str = ""
+) -> MarketStatus:
+    """Move today's market state to where the calendar says it belongs, step by step."""
+    now = clock.now()
+    day = kst_date(now)
+    session = calendar.session(day)
+    goal = target_state(session, now)
+    with uow:
+        state = uow.market.get(day)
+        while (event := _STEP_TOWARD.get(goal, {}).get(state)) is not None:
+            state = _apply(uow, day, state, event, now, actor, f"calendar: {goal.value} due")
+        uow.commit()
+    return MarketStatus(day, state, session)
+
+
+def halt(uow: UnitOfWork, clock: Clock, reason: str, actor: str = "") -> MarketState:
+    """The kill switch: STOPPED blocks entries everywhere; exits and liquidation still run."""
+    now = clock.now()
+    with uow:
+        state = uow.market.get(kst_date(now))
+        if state is _S.STOPPED or not MARKET_TRANSITIONS.allows(state, _E.HALT):
+            return state
+        state = _apply(uow, kst_date(now), state, _E.HALT, now, actor, reason)
+        uow.commit()
+    return state
+
+
+def resume(uow: UnitOfWork, clock: Clock, reason: str, actor: str = "") -> MarketState:
+    now = clock.now()
+    with uow:
+        state = uow.market.get(kst_date(now))
+        if state is not _S.STOPPED:
+            return state
+        state = _apply(uow, kst_date(now), state, _E.RESUME, now, actor, reason)
+        uow.commit()
+    return state
+
+
+def current(uow: UnitOfWork, clock: Clock) -> MarketState:
+    with uow:
+        return uow.market.get(kst_date(clock.now()))
+
+
+def _apply(
+    uow: UnitOfWork,
+    day: date,
+    state: MarketState,
+    event: MarketEvent,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> MarketState:
+    try:
+        new = MARKET_TRANSITIONS.next(state, event)
+    except InvalidTransition:
+        log.exception("market %s: refusing %s", day, event.value)
+        raise
+    uow.market.save(day, state, new, reason)
+    uow.audit.record(
+        Transition(
+            "market",
+            day.isoformat(),
+            state.value,
+            new.value,
+            event.value,
+            now,
+            actor=actor,
+            detail={"reason": reason},
+        )
+    )
+    log.info("market %s: %s -> %s (%s)", day, state.value, new.value, reason)
+    return new
