@@ -100,14 +100,25 @@ def redis_server_url() -> str:
 
 
 @pytest.fixture
-def redis_url(redis_server_url: str) -> Iterator[str]:
-    """The test Redis database, emptied before and after the test."""
+def redis_url(redis_server_url: str) -> str:
+    return redis_server_url
+
+
+@pytest.fixture
+def redis_namespace(redis_server_url: str) -> Iterator[str]:
+    """A unique key prefix for one test; its keys are deleted afterwards.
+
+    Tests share one Redis server (and run concurrently on a developer machine), so they
+    never flush a database: every key a test writes lives under its namespace.
+    """
     import redis
 
+    namespace = f"smtest:{uuid.uuid4().hex[:10]}:"
+    yield namespace
     client = redis.Redis.from_url(redis_server_url)
-    client.flushdb()
-    yield redis_server_url
-    client.flushdb()
+    keys = list(client.scan_iter(match=namespace + "*", count=1000))
+    if keys:
+        client.delete(*keys)
     client.close()
 
 

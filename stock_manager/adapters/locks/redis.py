@@ -12,8 +12,6 @@ from redis import Redis
 
 from stock_manager.ports import Lease
 
-PREFIX = "sm:lease:"
-FENCE_PREFIX = "sm:fence:"
 
 # KEYS: lease, fence   ARGV: owner, ttl_ms
 _ACQUIRE = """
@@ -42,15 +40,17 @@ def _moment(ms: int) -> datetime:
 
 
 class RedisLeaseLock:
-    def __init__(self, client: Redis[bytes]) -> None:
+    def __init__(self, client: Redis[bytes], namespace: str = "sm:") -> None:
         self._r = client
+        self._lease = namespace + "lease:"
+        self._fence = namespace + "fence:"
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
     def acquire(self, symbol: str, owner: str, ttl: float) -> Lease | None:
         result: Any = self._acquire(
-            keys=[PREFIX + symbol, FENCE_PREFIX + symbol], args=[owner, int(ttl * 1000)]
+            keys=[self._lease + symbol, self._fence + symbol], args=[owner, int(ttl * 1000)]
         )
         if result is None:
             return None
@@ -59,17 +59,17 @@ class RedisLeaseLock:
 
     def renew(self, lease: Lease, ttl: float) -> Lease | None:
         expires: Any = self._renew(
-            keys=[PREFIX + lease.symbol], args=[_value(lease), int(ttl * 1000)]
+            keys=[self._lease + lease.symbol], args=[_value(lease), int(ttl * 1000)]
         )
         if expires is None:
             return None
         return Lease(lease.symbol, lease.owner, lease.fence, _moment(expires))
 
     def release(self, lease: Lease) -> bool:
-        return bool(self._release(keys=[PREFIX + lease.symbol], args=[_value(lease)]))
+        return bool(self._release(keys=[self._lease + lease.symbol], args=[_value(lease)]))
 
     def held(self) -> list[Lease]:
-        keys = sorted(self._r.scan_iter(match=PREFIX + "*", count=500))
+        keys = sorted(self._r.scan_iter(match=self._lease + "*", count=500))
         if not keys:
             return []
         pipe = self._r.pipeline(transaction=False)
@@ -83,7 +83,7 @@ class RedisLeaseLock:
             if value is None or pttl <= 0:
                 continue
             owner, _, fence = value.decode().rpartition("|")
-            symbol = key.decode().removeprefix(PREFIX)
+            symbol = key.decode().removeprefix(self._lease)
             leases.append(Lease(symbol, owner, int(fence), _moment(now_ms + pttl)))
         return leases
 
