@@ -305,4 +305,4 @@ def masked_settings(settings: Settings) -> dict[str, str]:
 
 def mask_url(url: str) -> str:
     """Hide the password in ``scheme://user:password@host``."""
-    return re.sub(r"(//[^:/@]+:)[^@]+@", r"\1****@", url)
+    return re.sub(r"(//[^:/@]*:)[^@/]+@", r"\1****@", url)
