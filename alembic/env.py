@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlalchemy import Connection
 
-from alembic import context
 from stock_manager.adapters.db.engine import make_engine, normalize_url
 from stock_manager.adapters.db.models import Base
 from stock_manager.adapters.db.types import AwareDateTime

@@ -41,8 +41,9 @@ def worker(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[bootstr
     app.loader.import_default_modules()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield bootstrap.container()
-    app.conf.update(broker_url=saved["broker_url"],
-                    broker_transport_options=saved["broker_transport_options"])
+    app.conf.update(
+        broker_url=saved["broker_url"], broker_transport_options=saved["broker_transport_options"]
+    )
 
 
 def test_open_session_records_the_market_state(worker: bootstrap.Container) -> None:

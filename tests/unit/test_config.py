@@ -35,7 +35,9 @@ def test_bad_value_names_the_setting_and_the_problem(monkeypatch: pytest.MonkeyP
 def test_every_bad_setting_is_listed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIS_ENV", "production")
     monkeypatch.setenv("MAX_POSITIONS", "-1")
-    message = str(pytest.raises(ConfigError, load_settings).value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
     assert "KIS_ENV" in message and "MAX_POSITIONS" in message
 
 
@@ -46,7 +48,9 @@ def test_secrets_never_appear_in_errors_or_reprs(monkeypatch: pytest.MonkeyPatch
     s = load_settings()
     assert SECRET not in repr(s) and SECRET not in str(masked_settings(s))
     monkeypatch.setenv("KIS_ACCOUNT_NO", "bad")
-    assert SECRET not in str(pytest.raises(ConfigError, load_settings).value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert SECRET not in str(caught.value)
 
 
 def test_live_and_paper_need_credentials() -> None:
@@ -55,9 +59,9 @@ def test_live_and_paper_need_credentials() -> None:
 
 
 def test_time_limits_must_nest_below_the_lease_and_visibility_timeout() -> None:
-    with pytest.raises(ConfigError, match="TASK_TIME_LIMIT .* must be below WORKER_LOCK_TTL"):
+    with pytest.raises(ConfigError, match=r"TASK_TIME_LIMIT .* must be below WORKER_LOCK_TTL"):
         load_settings(task_time_limit=120, worker_lock_ttl=90)
-    with pytest.raises(ConfigError, match="WORKER_LOCK_TTL .* BROKER_VISIBILITY_TIMEOUT"):
+    with pytest.raises(ConfigError, match=r"WORKER_LOCK_TTL .* BROKER_VISIBILITY_TIMEOUT"):
         load_settings(worker_lock_ttl=400)
 
 

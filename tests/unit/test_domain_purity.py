@@ -1,4 +1,4 @@
-"""``domain/`` imports nothing of sqlalchemy, celery, httpx, redis or slack_sdk (ARCHITECTURE §2)."""
+"""``domain/`` imports nothing of sqlalchemy, celery, httpx, redis, slack_sdk (ARCHITECTURE §2)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,19 @@ from pathlib import Path
 
 import stock_manager.domain as domain
 
-FORBIDDEN = {"sqlalchemy", "celery", "kombu", "httpx", "redis", "slack_sdk", "aiohttp",
-             "websockets", "pydantic", "pydantic_settings", "holidays"}
+FORBIDDEN = {
+    "sqlalchemy",
+    "celery",
+    "kombu",
+    "httpx",
+    "redis",
+    "slack_sdk",
+    "aiohttp",
+    "websockets",
+    "pydantic",
+    "pydantic_settings",
+    "holidays",
+}
 DOMAIN = Path(domain.__file__).parent
 
 
@@ -27,8 +38,10 @@ def test_domain_imports_only_the_standard_library_and_itself() -> None:
     offenders = {}
     for path in sorted(DOMAIN.rglob("*.py")):
         bad = {
-            root for root in imported_roots(path)
-            if root in FORBIDDEN or (root not in sys.stdlib_module_names and root != "stock_manager")
+            root
+            for root in imported_roots(path)
+            if root in FORBIDDEN
+            or (root not in sys.stdlib_module_names and root != "stock_manager")
         }
         if bad:
             offenders[path.name] = sorted(bad)

@@ -35,8 +35,17 @@ def uow(migrated_engine: Engine) -> SqlUnitOfWork:
 
 
 def order(attempt: int = 0) -> Order:
-    return Order(idempotency_key(DAY, "005930", Side.BUY, 1, attempt), DAY, "005930", Side.BUY,
-                 OrderType.LIMIT, 10, 71_500, OrderPurpose.ENTRY, fence=3)
+    return Order(
+        idempotency_key(DAY, "005930", Side.BUY, 1, attempt),
+        DAY,
+        "005930",
+        Side.BUY,
+        OrderType.LIMIT,
+        10,
+        71_500,
+        OrderPurpose.ENTRY,
+        fence=3,
+    )
 
 
 def test_leaving_without_commit_rolls_back(uow: SqlUnitOfWork) -> None:

@@ -23,7 +23,8 @@ def test_tax_is_charged_on_sells_only() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rounding", "expected"), [(FeeRounding.FLOOR, 10), (FeeRounding.HALF_UP, 11), (FeeRounding.CEIL, 11)]
+    ("rounding", "expected"),
+    [(FeeRounding.FLOOR, 10), (FeeRounding.HALF_UP, 11), (FeeRounding.CEIL, 11)],
 )
 def test_rounding_to_the_won_is_configurable(rounding: FeeRounding, expected: int) -> None:
     fees = FeeSchedule(commission_rate=Decimal("0.000140527"), rounding=rounding)

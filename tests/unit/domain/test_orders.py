@@ -19,8 +19,16 @@ DAY = date(2026, 11, 20)
 
 
 def new_order(qty: int = 10) -> Order:
-    return Order(idempotency_key(DAY, "005930", Side.BUY, 1, 0), DAY, "005930", Side.BUY,
-                 OrderType.LIMIT, qty, 71_500, OrderPurpose.ENTRY)
+    return Order(
+        idempotency_key(DAY, "005930", Side.BUY, 1, 0),
+        DAY,
+        "005930",
+        Side.BUY,
+        OrderType.LIMIT,
+        qty,
+        71_500,
+        OrderPurpose.ENTRY,
+    )
 
 
 def test_idempotency_key_names_day_symbol_side_trade_attempt() -> None:

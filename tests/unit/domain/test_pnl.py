@@ -13,17 +13,26 @@ from stock_manager.domain.position import Position
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=KST)
 
 
-def fill(n: int, side: Side, qty: int, price: int, commission: int = 0, tax: int = 0,
-         symbol: str = "005930") -> Fill:
+def fill(
+    n: int,
+    side: Side,
+    qty: int,
+    price: int,
+    commission: int = 0,
+    tax: int = 0,
+    symbol: str = "005930",
+) -> Fill:
     return Fill(f"f{n}", symbol, side, qty, price, T0 + timedelta(minutes=n), commission, tax)
 
 
 def test_fifo_matches_sells_against_the_oldest_buys() -> None:
-    result = fifo([
-        fill(1, Side.BUY, 10, 1_000),
-        fill(2, Side.BUY, 10, 1_200),
-        fill(3, Side.SELL, 15, 1_300),
-    ])
+    result = fifo(
+        [
+            fill(1, Side.BUY, 10, 1_000),
+            fill(2, Side.BUY, 10, 1_200),
+            fill(3, Side.SELL, 15, 1_300),
+        ]
+    )
     (trade,) = result.closed
     assert trade.buy_cost == 10 * 1_000 + 5 * 1_200
     assert trade.pnl == 15 * 1_300 - 16_000
@@ -38,8 +47,9 @@ def test_every_won_of_commission_and_tax_is_accounted_for() -> None:
         fill(3, Side.SELL, 2, 9_900, commission=2, tax=39),
     ]
     result = fifo(fills)
-    cash = sum((f.notional if f.side is Side.SELL else -f.notional) - f.commission - f.tax
-               for f in fills)
+    cash = sum(
+        (f.notional if f.side is Side.SELL else -f.notional) - f.commission - f.tax for f in fills
+    )
     assert result.realized == cash  # fully closed: realized PnL is exactly the cash that moved
     assert sum(t.commission for t in result.closed) == 7 + 1 + 2
 
@@ -55,12 +65,18 @@ def test_selling_more_than_was_bought_is_an_inconsistency() -> None:
 
 
 def test_trade_stats_win_rate_profit_factor_and_drawdown() -> None:
-    trades = fifo([
-        fill(1, Side.BUY, 1, 1_000), fill(2, Side.SELL, 1, 1_300),  # +300
-        fill(3, Side.BUY, 1, 1_000), fill(4, Side.SELL, 1, 900),  # -100
-        fill(5, Side.BUY, 1, 1_000), fill(6, Side.SELL, 1, 800),  # -200
-        fill(7, Side.BUY, 1, 1_000), fill(8, Side.SELL, 1, 1_100),  # +100
-    ]).closed
+    trades = fifo(
+        [
+            fill(1, Side.BUY, 1, 1_000),
+            fill(2, Side.SELL, 1, 1_300),  # +300
+            fill(3, Side.BUY, 1, 1_000),
+            fill(4, Side.SELL, 1, 900),  # -100
+            fill(5, Side.BUY, 1, 1_000),
+            fill(6, Side.SELL, 1, 800),  # -200
+            fill(7, Side.BUY, 1, 1_000),
+            fill(8, Side.SELL, 1, 1_100),  # +100
+        ]
+    ).closed
     stats = trade_stats(trades)
     assert (stats.trades, stats.wins, stats.losses, stats.net) == (4, 2, 2, 100)
     assert stats.win_rate == Decimal("0.5")

@@ -23,7 +23,9 @@ def test_regular_session_cutoffs() -> None:
     day = date(2026, 11, 20)
     s = regular_session(day)
     assert (s.opens_at, s.continuous_ends_at, s.auction_ends_at) == (
-        at(day, 9, 0), at(day, 15, 20), at(day, 15, 30),
+        at(day, 9, 0),
+        at(day, 15, 20),
+        at(day, 15, 30),
     )
     assert s.entry_cutoff == at(day, 15, 0)
     assert s.liquidation_starts_at == at(day, 15, 10)
