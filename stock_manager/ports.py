@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import IntEnum
@@ -132,6 +134,24 @@ class Lane(IntEnum):
     ENTRY = 3
     SYNC = 4
     SCAN = 5
+
+
+_lane: ContextVar[Lane] = ContextVar("kis_lane", default=Lane.SYNC)
+
+
+def current_lane() -> Lane:
+    """The priority lane of the broker calls made in the current context."""
+    return _lane.get()
+
+
+@contextmanager
+def using_lane(lane: Lane) -> Iterator[None]:
+    """Run broker calls in ``lane``: ``with using_lane(Lane.LIQUIDATION): broker.submit(...)``."""
+    token = _lane.set(lane)
+    try:
+        yield
+    finally:
+        _lane.reset(token)
 
 
 class RateLimiter(Protocol):

@@ -45,14 +45,16 @@ class SqlSymbolRepository:
         self._s = session
 
     def get(self, symbol: str) -> SymbolTrade | None:
-        row = self._s.get(SymbolStateRow, symbol)
+        row = self._s.get(SymbolStateRow, symbol, populate_existing=True)
         return _symbol(row) if row else None
 
     def find(self, states: Sequence[SymbolState] | None = None) -> list[SymbolTrade]:
         query = select(SymbolStateRow).order_by(SymbolStateRow.symbol)
         if states is not None:
             query = query.where(SymbolStateRow.state.in_([s.value for s in states]))
-        return [_symbol(row) for row in self._s.scalars(query)]
+        return [
+            _symbol(row) for row in self._s.scalars(query.execution_options(populate_existing=True))
+        ]
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         values = _symbol_values(after)
@@ -126,7 +128,9 @@ class SqlOrderRepository:
 
     def add(self, order: Order) -> Order:
         now = _utcnow()
-        row = OrderRow(**_order_values(order), version=1, created_at=now, updated_at=now)
+        row = OrderRow(
+            **_order_values(order), version=1, created_at=order.created_at or now, updated_at=now
+        )
         try:
             with self._s.begin_nested():
                 self._s.add(row)
@@ -136,18 +140,22 @@ class SqlOrderRepository:
         return _order(row)
 
     def get(self, order_id: int) -> Order | None:
-        row = self._s.get(OrderRow, order_id)
+        row = self._s.get(OrderRow, order_id, populate_existing=True)
         return _order(row) if row else None
 
     def by_key(self, idempotency_key: str) -> Order | None:
-        row = self._s.scalar(select(OrderRow).where(OrderRow.idempotency_key == idempotency_key))
+        row = self._s.scalar(
+            select(OrderRow)
+            .where(OrderRow.idempotency_key == idempotency_key)
+            .execution_options(populate_existing=True)
+        )
         return _order(row) if row else None
 
     def by_broker_no(self, day: date, broker_order_no: str) -> Order | None:
         row = self._s.scalar(
-            select(OrderRow).where(
-                OrderRow.trading_day == day, OrderRow.broker_order_no == broker_order_no
-            )
+            select(OrderRow)
+            .where(OrderRow.trading_day == day, OrderRow.broker_order_no == broker_order_no)
+            .execution_options(populate_existing=True)
         )
         return _order(row) if row else None
 
@@ -164,7 +172,9 @@ class SqlOrderRepository:
             query = query.where(OrderRow.status.in_([s.value for s in statuses]))
         if symbol is not None:
             query = query.where(OrderRow.symbol == symbol)
-        return [_order(row) for row in self._s.scalars(query)]
+        return [
+            _order(row) for row in self._s.scalars(query.execution_options(populate_existing=True))
+        ]
 
     def save(self, before: Order, after: Order) -> Order:
         if before.id is None:
@@ -290,7 +300,7 @@ class SqlMarketRepository:
         self._s = session
 
     def get(self, day: date) -> MarketState:
-        row = self._s.get(MarketStateRow, day)
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
         return MarketState(row.state) if row else MarketState.OFFLINE
 
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:

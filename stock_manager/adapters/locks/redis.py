@@ -12,7 +12,6 @@ from redis import Redis
 
 from stock_manager.ports import Lease
 
-
 # KEYS: lease, fence   ARGV: owner, ttl_ms
 _ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return nil end

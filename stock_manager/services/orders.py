@@ -1,0 +1,305 @@
+"""Sending orders: entry, exit and cancel, each under the symbol's lease.
+
+The sequence never changes: (1) under the lease, move the symbol and write the order as
+NEW with its idempotency key, and commit; (2) renew the lease and check the order is still
+NEW; (3) send; (4) write what the broker said. A send whose fate is unknown leaves the order
+UNKNOWN for the resolver: it is never resent blindly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from stock_manager.domain.broker import (
+    BrokerError,
+    BrokerRejected,
+    OrderAck,
+    OrderOutcomeUnknown,
+    OrderRequest,
+)
+from stock_manager.domain.clock import kst_date
+from stock_manager.domain.errors import StaleWrite
+from stock_manager.domain.orders import (
+    Order,
+    OrderEvent,
+    OrderPurpose,
+    OrderStatus,
+    OrderType,
+    Side,
+)
+from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
+from stock_manager.ports import Lane, UnitOfWork, using_lane
+from stock_manager.services.context import ServiceContext
+from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
+from stock_manager.services.ledger import Writer, change_order, open_order
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(Enum):
+    SUBMITTED = "submitted"  # the broker acknowledged it
+    REJECTED = "rejected"  # the broker said no, or it was never sent
+    UNKNOWN = "unknown"  # sent, fate unknown: the resolver takes over
+    SKIPPED = "skipped"  # nothing to do, or not allowed now
+    BUSY = "busy"  # another worker holds the symbol's lease
+    LOST = "lost"  # our lease or the order moved on under us: nothing more written
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    order_id: int | None = None
+    detail: str = ""
+
+
+def writer(ctx: ServiceContext, lease: HeldLease) -> Writer:
+    return Writer(lease.fence, ctx.clock.now(), ctx.actor)
+
+
+def send_notices(ctx: ServiceContext, w: Writer) -> None:
+    for notice in w.notices:
+        ctx.notifier.send(notice)
+    w.notices.clear()
+
+
+def enter(
+    ctx: ServiceContext,
+    symbol: str,
+    quantity: int,
+    price: int,
+    order_type: OrderType,
+    strategy: str = "",
+) -> SendResult:
+    """Open a position: FLAT -> ENTERING and a buy order, if entries are allowed now."""
+    with symbol_lease(ctx, symbol) as lease:
+        if lease is None:
+            return SendResult(Outcome.BUSY, detail=f"{symbol} is busy")
+        opened = _open(
+            ctx, lease, symbol, Side.BUY, quantity, price, order_type, OrderPurpose.ENTRY, strategy
+        )
+        if isinstance(opened, SendResult):
+            return opened
+        return _send(ctx, lease, opened, Lane.ENTRY)
+
+
+def exit_position(
+    ctx: ServiceContext,
+    symbol: str,
+    order_type: OrderType,
+    price: int,
+    purpose: OrderPurpose = OrderPurpose.EXIT,
+    reason: str = "",
+) -> SendResult:
+    """Sell everything held: HOLDING (or QUARANTINED) -> EXITING and a sell order."""
+    lane = Lane.LIQUIDATION if purpose is OrderPurpose.LIQUIDATION else Lane.EXIT
+    with symbol_lease(ctx, symbol) as lease:
+        if lease is None:
+            return SendResult(Outcome.BUSY, detail=f"{symbol} is busy")
+        opened = _open(ctx, lease, symbol, Side.SELL, 0, price, order_type, purpose, reason)
+        if isinstance(opened, SendResult):
+            return opened
+        return _send(ctx, lease, opened, lane)
+
+
+def _open(
+    ctx: ServiceContext,
+    lease: HeldLease,
+    symbol: str,
+    side: Side,
+    quantity: int,
+    price: int,
+    order_type: OrderType,
+    purpose: OrderPurpose,
+    note: str,
+) -> Order | SendResult:
+    w = writer(ctx, lease)
+    with ctx.uow as uow:
+        trade = uow.symbols.get(symbol) or SymbolTrade(symbol)
+        refusal = _refusal(uow, w, trade, side, order_type, ctx)
+        if refusal:
+            return SendResult(Outcome.SKIPPED, detail=refusal)
+        if side is Side.BUY:
+            trade, order = open_order(
+                uow,
+                w,
+                trade,
+                SymbolEvent.BUY_SIGNAL,
+                side,
+                quantity,
+                price,
+                order_type,
+                purpose,
+                strategy=note,
+            )
+        else:
+            trade, order = open_order(
+                uow,
+                w,
+                trade,
+                SymbolEvent.EXIT_SIGNAL,
+                side,
+                trade.quantity,
+                price,
+                order_type,
+                purpose,
+                note=note,
+            )
+        uow.commit()
+    return order
+
+
+def _refusal(
+    uow: UnitOfWork,
+    w: Writer,
+    trade: SymbolTrade,
+    side: Side,
+    order_type: OrderType,
+    ctx: ServiceContext,
+) -> str:
+    """Why this order may not be opened now, or ``""``."""
+    if order_type not in ctx.policy.order_types:
+        return f"order type {order_type.name} is not available in this environment"
+    if uow.orders.find(
+        day=kst_date(w.at), symbol=trade.symbol, statuses=[s for s in OrderStatus if s.may_be_live]
+    ):
+        return f"{trade.symbol} has an order that may be live"
+    if side is Side.BUY:
+        market = uow.market.get(kst_date(w.at))
+        if not market.allows_entries:
+            return f"entries are blocked: market is {market.value}"
+        if trade.state is not SymbolState.FLAT:
+            return f"{trade.symbol} is {trade.state.value}, not FLAT"
+        return ""
+    if trade.state not in (SymbolState.HOLDING, SymbolState.QUARANTINED) or trade.quantity <= 0:
+        return f"{trade.symbol} holds nothing to sell ({trade.state.value})"
+    return ""
+
+
+def _send(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:
+    try:
+        lease.ensure()
+    except LeaseLost as exc:
+        return SendResult(Outcome.LOST, order.id, f"{exc}; the sweep resolves the intent")
+    if not _still_new(ctx, order):
+        return SendResult(Outcome.LOST, order.id, "the intent moved on before it was sent")
+    request = OrderRequest(order.symbol, order.side, order.quantity, order.order_type, order.price)
+    try:
+        with using_lane(lane):
+            ack = ctx.broker.submit(request)
+    except OrderOutcomeUnknown as exc:
+        return _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
+    except BrokerRejected as exc:
+        return _record(ctx, lease, order, OrderEvent.REJECTED, f"{exc.code} {exc}".strip())
+    except BrokerError as exc:  # refused before anything was executed
+        return _record(ctx, lease, order, OrderEvent.REJECTED, f"not sent: {exc}")
+    return _record(ctx, lease, order, OrderEvent.ACCEPTED, "", ack)
+
+
+def _still_new(ctx: ServiceContext, order: Order) -> bool:
+    with ctx.uow as uow:
+        current = uow.orders.get(order.id or 0)
+    return current is not None and current.status is OrderStatus.NEW
+
+
+_OUTCOMES = {
+    OrderEvent.ACCEPTED: Outcome.SUBMITTED,
+    OrderEvent.REJECTED: Outcome.REJECTED,
+    OrderEvent.OUTCOME_UNKNOWN: Outcome.UNKNOWN,
+}
+
+
+def _record(
+    ctx: ServiceContext,
+    lease: HeldLease,
+    order: Order,
+    event: OrderEvent,
+    detail: str,
+    ack: OrderAck | None = None,
+) -> SendResult:
+    w = writer(ctx, lease)
+    with ctx.uow as uow:
+        current = uow.orders.get(order.id or 0)
+        if current is None or current.status is not OrderStatus.NEW:
+            return SendResult(Outcome.LOST, order.id, "the intent moved on while it was sent")
+        changes = (
+            {"broker_order_no": ack.broker_order_no, "broker_branch": ack.branch} if ack else {}
+        )
+        try:
+            change_order(uow, w, current, current.apply(event, **changes), ctx.policy.fees)
+        except StaleWrite as exc:
+            log.warning("could not record %s for %s: %s", event.value, order.idempotency_key, exc)
+            return SendResult(Outcome.LOST, order.id, str(exc))
+        if event is OrderEvent.OUTCOME_UNKNOWN:
+            w.alert(
+                "order_unknown",
+                "warning",
+                f"{order.symbol} {order.side.value} order unknown",
+                f"{order.idempotency_key}: {detail}; resolving against the broker's history",
+                thread_key=f"order:{order.idempotency_key}",
+            )
+        uow.commit()
+    send_notices(ctx, w)
+    log.info(
+        "%s %s: %s %s",
+        order.idempotency_key,
+        event.value,
+        ack.broker_order_no if ack else "",
+        detail,
+    )
+    return SendResult(_OUTCOMES[event], order.id, detail)
+
+
+def cancel_order(ctx: ServiceContext, order_id: int) -> SendResult:
+    """Ask the broker to cancel what remains of an acknowledged order."""
+    with ctx.uow as uow:
+        order = uow.orders.get(order_id)
+    if order is None:
+        return SendResult(Outcome.SKIPPED, order_id, "no such order")
+    with symbol_lease(ctx, order.symbol) as lease:
+        if lease is None:
+            return SendResult(Outcome.BUSY, order_id, f"{order.symbol} is busy")
+        pending = _mark_cancel_pending(ctx, lease, order_id)
+        if isinstance(pending, SendResult):
+            return pending
+        return _send_cancel(ctx, lease, pending)
+
+
+def _mark_cancel_pending(
+    ctx: ServiceContext, lease: HeldLease, order_id: int
+) -> Order | SendResult:
+    w = writer(ctx, lease)
+    with ctx.uow as uow:
+        order = uow.orders.get(order_id)
+        if order is None or order.broker_order_no is None or order.status.is_terminal:
+            return SendResult(Outcome.SKIPPED, order_id, "nothing to cancel")
+        if order.status is not OrderStatus.CANCEL_PENDING:
+            order = change_order(
+                uow, w, order, order.apply(OrderEvent.CANCEL_REQUESTED), ctx.policy.fees
+            )
+            uow.commit()
+    return order
+
+
+def _send_cancel(ctx: ServiceContext, lease: HeldLease, order: Order) -> SendResult:
+    try:
+        lease.ensure()
+        with using_lane(Lane.CANCEL):
+            ctx.broker.cancel(order.broker_order_no or "", order.broker_branch or "")
+    except LeaseLost as exc:
+        return SendResult(Outcome.LOST, order.id, str(exc))
+    except OrderOutcomeUnknown as exc:
+        return SendResult(Outcome.UNKNOWN, order.id, f"cancel fate unknown: {exc}")
+    except BrokerError as exc:  # nothing left to cancel, or refused: order sync has the truth
+        w = writer(ctx, lease)
+        with ctx.uow as uow:
+            current = uow.orders.get(order.id or 0)
+            if current is not None and current.status is OrderStatus.CANCEL_PENDING:
+                after = current.apply(OrderEvent.CANCEL_FAILED)
+                if after.filled_quantity:
+                    after = after.apply(OrderEvent.PARTIALLY_FILLED)
+                change_order(uow, w, current, after, ctx.policy.fees)
+                uow.commit()
+        return SendResult(Outcome.REJECTED, order.id, f"cancel refused: {exc}")
+    return SendResult(Outcome.SUBMITTED, order.id, "cancel sent")

@@ -1,0 +1,209 @@
+"""Reconciliation: the ledger against the broker's balance and orders. The broker is right.
+
+Order facts are applied first (so fills are never counted twice), then ledger rows are read
+with their versions, then the balance. A difference is fixed only under the symbol's lease
+and only if the row has not moved since it was read, so a stale snapshot never acts.
+
+=================  =========================================  ===========================
+kind               what                                       fix
+=================  =========================================  ===========================
+orphan             broker holds shares, ledger holds none     adopt as HOLDING
+missing            ledger holds shares, broker holds none     FLAT
+quantity_drift     both hold, different quantities            take the broker's quantity
+stuck_order        ENTERING/EXITING with no order in flight   settle by the broker's qty
+(ambiguous)        the broker has open orders we never sent   QUARANTINED, alert
+=================  =========================================  ===========================
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from stock_manager.domain.broker import AccountBalance, BrokerOrder, Holding
+from stock_manager.domain.clock import kst_date
+from stock_manager.domain.records import RecoveryEntry, RecoveryKind
+from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
+from stock_manager.ports import Lane, NoticeLevel, using_lane
+from stock_manager.services.context import ServiceContext
+from stock_manager.services.leasing import HeldLease, symbol_lease
+from stock_manager.services.ledger import Writer, quarantine, save_symbol
+from stock_manager.services.orders import send_notices, writer
+from stock_manager.services.sync import UNSETTLED, broker_orders, sync_symbols
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    symbol: str
+    kind: RecoveryKind
+    ledger_quantity: int
+    broker_quantity: int
+    action: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    differences: tuple[Difference, ...]
+    skipped: tuple[str, ...]  # busy or moved while we looked: next cycle
+
+    @property
+    def fixed(self) -> int:
+        return sum(1 for d in self.differences if d.action and d.action != "skipped")
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    trades: dict[str, SymbolTrade]
+    in_flight: set[str]  # symbols with orders that may still be live in the ledger
+    foreign: set[str]  # symbols with open broker orders that are not ours
+    holdings: dict[str, Holding]
+
+
+log = logging.getLogger(__name__)
+
+
+def reconcile(ctx: ServiceContext) -> ReconcileReport:
+    day = kst_date(ctx.clock.now())
+    rows = broker_orders(ctx, day)
+    with ctx.uow as uow:
+        unsettled = {o.symbol for o in uow.orders.find(day=day, statuses=UNSETTLED)}
+    sync_symbols(ctx, unsettled, rows)
+    snapshot = _snapshot(ctx, rows)
+    differences, skipped = [], []
+    for symbol in sorted(set(snapshot.trades) | set(snapshot.holdings)):
+        difference = classify(snapshot, symbol)
+        if difference is None:
+            continue
+        fixed = _fix(ctx, snapshot, difference)
+        differences.append(fixed)
+        if fixed.action == "skipped":
+            skipped.append(symbol)
+    return ReconcileReport(tuple(differences), tuple(skipped))
+
+
+def _snapshot(ctx: ServiceContext, rows: list[BrokerOrder]) -> _Snapshot:
+    day = kst_date(ctx.clock.now())
+    with ctx.uow as uow:
+        trades = {t.symbol: t for t in uow.symbols.find()}
+        ours = uow.orders.find(day=day)
+    known = {o.broker_order_no for o in ours if o.broker_order_no}
+    in_flight = {o.symbol for o in ours if o.status.may_be_live}
+    foreign = {
+        r.symbol
+        for r in rows
+        if r.is_open and r.broker_order_no not in known and r.original_order_no not in known
+    }
+    with using_lane(Lane.SYNC):
+        balance: AccountBalance = ctx.broker.balance()
+    holdings = {h.symbol: h for h in balance.holdings if h.quantity > 0}
+    return _Snapshot(trades, in_flight, foreign, holdings)
+
+
+def classify(s: _Snapshot, symbol: str) -> Difference | None:
+    trade = s.trades.get(symbol) or SymbolTrade(symbol)
+    held = s.holdings[symbol].quantity if symbol in s.holdings else 0
+    mine = trade.quantity
+    if symbol in s.foreign:
+        return Difference(symbol, RecoveryKind.QUARANTINED, mine, held)
+    if symbol in s.in_flight:
+        return None  # quantities are in motion; order sync owns this symbol now
+    if trade.state.in_flight:
+        return Difference(symbol, RecoveryKind.STUCK_ORDER, mine, held)
+    if held == mine:
+        return None
+    if mine == 0:
+        return Difference(symbol, RecoveryKind.ORPHAN, mine, held)
+    if held == 0:
+        return Difference(symbol, RecoveryKind.MISSING, mine, held)
+    return Difference(symbol, RecoveryKind.QUANTITY_DRIFT, mine, held)
+
+
+def _fix(ctx: ServiceContext, s: _Snapshot, d: Difference) -> Difference:
+    version = s.trades[d.symbol].version if d.symbol in s.trades else 0
+    with symbol_lease(ctx, d.symbol) as lease:
+        if lease is None:
+            return replace(d, action="skipped")
+        action = _fix_under_lease(ctx, lease, s, d, version)
+    return replace(d, action=action)
+
+
+def _fix_under_lease(
+    ctx: ServiceContext, lease: HeldLease, s: _Snapshot, d: Difference, version: int
+) -> str:
+    w = writer(ctx, lease)
+    with ctx.uow as uow:
+        trade = uow.symbols.get(d.symbol) or SymbolTrade(d.symbol)
+        if trade.version != version:
+            return "skipped"  # it moved since we looked; the next cycle sees it afresh
+        after = _corrected(trade, d, s.holdings.get(d.symbol), w)
+        if after is None or after == trade:
+            return "none"
+        if after.state is SymbolState.QUARANTINED and trade.state is not SymbolState.QUARANTINED:
+            quarantine(uow, w, trade, f"{d.kind.value}: the broker has orders we did not send")
+            action = "quarantined"
+        else:
+            save_symbol(uow, w, trade, after, f"reconcile:{d.kind.value}")
+            action = (
+                f"{trade.state.value}->{after.state.value} "
+                f"qty {d.ledger_quantity}->{d.broker_quantity}"
+            )
+        uow.recovery.record(
+            RecoveryEntry(
+                d.kind,
+                action,
+                w.at,
+                d.symbol,
+                {"ledger": d.ledger_quantity, "broker": d.broker_quantity},
+            )
+        )
+        uow.commit()
+    _alert(ctx, w, d, action)
+    return action
+
+
+def _corrected(
+    trade: SymbolTrade, d: Difference, holding: Holding | None, w: Writer
+) -> SymbolTrade | None:
+    quantity = d.broker_quantity
+    cost = int((holding.average_price * quantity).to_integral_value()) if holding else 0
+    kind = d.kind
+    if kind is RecoveryKind.QUARANTINED:
+        already = trade.state is SymbolState.QUARANTINED
+        return None if already else trade.apply(SymbolEvent.QUARANTINE)
+    if trade.state is SymbolState.QUARANTINED:
+        return replace(trade, quantity=quantity, cost=cost)  # stays quarantined; exits sell this
+    if kind is RecoveryKind.STUCK_ORDER:
+        return _unstick(trade, quantity, cost)
+    if kind is RecoveryKind.ORPHAN:
+        return trade.apply(
+            SymbolEvent.ADOPT_HOLDING,
+            quantity=quantity,
+            cost=cost,
+            strategy="adopted",
+            entered_at=w.at,
+            high_water=int(holding.average_price) if holding else 0,
+        )
+    if kind is RecoveryKind.MISSING:
+        return trade.apply(SymbolEvent.POSITION_GONE, quantity=0, cost=0)
+    return trade.apply(SymbolEvent.ADJUST_QUANTITY, quantity=quantity, cost=cost)
+
+
+def _unstick(trade: SymbolTrade, quantity: int, cost: int) -> SymbolTrade:
+    entering = trade.state is SymbolState.ENTERING
+    if quantity:
+        event = SymbolEvent.BUY_ENDED_PARTIAL if entering else SymbolEvent.SELL_ENDED_PARTIAL
+    else:
+        event = SymbolEvent.BUY_ENDED_EMPTY if entering else SymbolEvent.SELL_FILLED
+    return trade.apply(event, quantity=quantity, cost=cost)
+
+
+def _alert(ctx: ServiceContext, w: Writer, d: Difference, action: str) -> None:
+    level: NoticeLevel = "error" if action == "quarantined" else "warning"
+    w.alert(
+        "reconciliation",
+        level,
+        f"{d.symbol}: {d.kind.value}",
+        f"ledger {d.ledger_quantity}, broker {d.broker_quantity}: {action}",
+        thread_key=f"reconcile:{d.symbol}",
+    )
+    send_notices(ctx, w)

@@ -1,0 +1,110 @@
+"""Order sync: the broker's daily order history applied to every unsettled order.
+
+The same code serves the 3-second poll, the stream's execution notices, reconciliation and
+the lease sweep: facts are cumulative, so applying them twice changes nothing. An order
+still NEW when we hold its symbol's lease was written by a worker that lost its lease
+before recording the send: it becomes UNKNOWN and goes to the resolver.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from stock_manager.domain.broker import BrokerOrder, ExecutionNotice
+from stock_manager.domain.clock import kst_date
+from stock_manager.domain.orders import Order, OrderEvent, OrderStatus
+from stock_manager.ports import Lane, UnitOfWork, using_lane
+from stock_manager.services.context import ServiceContext
+from stock_manager.services.leasing import HeldLease, symbol_lease
+from stock_manager.services.ledger import OrderFact, Writer, apply_fact, change_order
+from stock_manager.services.orders import send_notices, writer
+from stock_manager.services.resolver import Resolution, resolve_unknown
+
+log = logging.getLogger(__name__)
+
+UNSETTLED = tuple(s for s in OrderStatus if s.may_be_live)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    orders: int
+    changed: int
+    busy: tuple[str, ...] = ()
+
+
+def broker_orders(ctx: ServiceContext, day: date) -> list[BrokerOrder]:
+    with using_lane(Lane.SYNC):
+        return ctx.broker.orders(day)
+
+
+def sync_orders(ctx: ServiceContext) -> SyncResult:
+    """Poll the broker once and apply what it says to every unsettled order of the day."""
+    day = kst_date(ctx.clock.now())
+    with ctx.uow as uow:
+        pending = uow.orders.find(day=day, statuses=UNSETTLED)
+    if not pending:
+        return SyncResult(0, 0)
+    return sync_symbols(ctx, {o.symbol for o in pending}, broker_orders(ctx, day))
+
+
+def on_execution_notice(ctx: ServiceContext, notice: ExecutionNotice) -> SyncResult:
+    """A notice says something happened to one of the symbol's orders: fetch the facts.
+
+    KIS notices carry no cumulative quantity, so they are not applied by themselves; the
+    broker's history is, through the same path as the poll, which keeps fills idempotent.
+    """
+    day = kst_date(ctx.clock.now())
+    return sync_symbols(ctx, {notice.symbol}, broker_orders(ctx, day))
+
+
+def sync_symbols(
+    ctx: ServiceContext, symbols: Iterable[str], rows: Sequence[BrokerOrder]
+) -> SyncResult:
+    busy, changed, seen = [], 0, 0
+    for symbol in sorted(set(symbols)):
+        with symbol_lease(ctx, symbol) as lease:
+            if lease is None:
+                busy.append(symbol)
+                continue
+            count, moved = _sync_symbol(ctx, lease, rows)
+            seen, changed = seen + count, changed + moved
+    return SyncResult(seen, changed, tuple(busy))
+
+
+def _sync_symbol(
+    ctx: ServiceContext, lease: HeldLease, rows: Sequence[BrokerOrder]
+) -> tuple[int, int]:
+    w = writer(ctx, lease)
+    by_number = {r.broker_order_no: r for r in rows}
+    with ctx.uow as uow:
+        orders = uow.orders.find(day=kst_date(w.at), symbol=lease.symbol, statuses=UNSETTLED)
+        changed = sum(_settle(ctx, uow, w, order, by_number, rows) for order in orders)
+        uow.commit()
+    send_notices(ctx, w)
+    return len(orders), changed
+
+
+def _settle(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    w: Writer,
+    order: Order,
+    by_number: dict[str, BrokerOrder],
+    rows: Sequence[BrokerOrder],
+) -> bool:
+    fees = ctx.policy.fees
+    if order.status is OrderStatus.NEW:
+        log.warning("%s was never recorded as sent; resolving it", order.idempotency_key)
+        order = change_order(uow, w, order, order.apply(OrderEvent.OUTCOME_UNKNOWN), fees)
+    if order.status is OrderStatus.UNKNOWN:
+        return resolve_unknown(uow, w, order, rows, ctx.policy) is not Resolution.WAITING
+    row = by_number.get(order.broker_order_no or "")
+    if row is None:
+        log.warning(
+            "%s (%s) is not in the broker's history", order.idempotency_key, order.broker_order_no
+        )
+        return False
+    return apply_fact(uow, w, order, OrderFact.of(row), fees) != order
