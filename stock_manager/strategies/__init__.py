@@ -1,0 +1,1 @@
+"""Strategies: a protocol, a registry selectable by setting, and the built-ins."""
