@@ -20,6 +20,7 @@ COMMANDS = {
     "migrate": "stock_manager.cli.admin:migrate",
     "config": "stock_manager.cli.admin:config",
     "status": "stock_manager.cli.status:status",
+    "report": "stock_manager.cli.report:report",
 }
 
 
