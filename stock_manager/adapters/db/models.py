@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -196,3 +197,22 @@ class TransitionRow(Base):
     fence: Mapped[int | None] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(160), default="")
     detail: Mapped[dict[str, Any]]
+
+
+class KisTokenRow(Base):
+    """A KIS access token or approval key shared by the cluster, with its issuance lock.
+
+    ``key`` is ``<env>:<kind>:<hash of the app key>``; ``generation`` counts issuances so a
+    forced reissue happens once per generation (adapters/kis/tokens.py)."""
+
+    __tablename__ = "kis_tokens"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    issued_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_attempt_at: Mapped[datetime | None]
+    lock_owner: Mapped[str | None] = mapped_column(String(160))
+    lock_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
