@@ -6,9 +6,10 @@ a symbol's fence never goes backwards.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, TextClause, text
+from sqlalchemy import Connection, Engine, TextClause, text
 
 from stock_manager.ports import Lease
 
@@ -77,8 +78,15 @@ class SqlLeaseLock:
             """
         )
 
+    def _single(self) -> AbstractContextManager[Connection]:
+        """One statement, one round trip: each lease statement is atomic on its own, so on
+        PostgreSQL it runs in autocommit (no BEGIN/COMMIT); SQLite keeps BEGIN IMMEDIATE."""
+        if self._engine.dialect.name == "postgresql":
+            return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._engine.begin()
+
     def acquire(self, symbol: str, owner: str, ttl: float) -> Lease | None:
-        with self._engine.begin() as conn:
+        with self._single() as conn:
             row = conn.execute(
                 self._acquire, {"symbol": symbol, "owner": owner, "ttl_ms": int(ttl * 1000)}
             ).first()
@@ -87,14 +95,14 @@ class SqlLeaseLock:
         return Lease(symbol, owner, int(row.fence), _moment(row.expires_at_ms))
 
     def renew(self, lease: Lease, ttl: float) -> Lease | None:
-        with self._engine.begin() as conn:
+        with self._single() as conn:
             row = conn.execute(self._renew, _key(lease) | {"ttl_ms": int(ttl * 1000)}).first()
         if row is None:
             return None
         return Lease(lease.symbol, lease.owner, lease.fence, _moment(row.expires_at_ms))
 
     def release(self, lease: Lease) -> bool:
-        with self._engine.begin() as conn:
+        with self._single() as conn:
             result = conn.execute(self._release, _key(lease))
         return bool(result.rowcount)
 

@@ -1,0 +1,45 @@
+"""Shared output for benchmarks: a table on the terminal and a JSON file of the figures."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def report(
+    name: str, title: str, columns: list[str], rows: list[list[Any]], figures: dict[str, Any]
+) -> Path:
+    table = Table(*columns, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "columns": columns,
+        "rows": rows,
+        **figures,
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str))
+    print(f"wrote {path}")
+    return path
