@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from stock_manager.adapters.notify.masking import mask
 from stock_manager.ports import Notice
 
 _LEVELS = {
@@ -16,5 +18,9 @@ log = logging.getLogger("stock_manager.notice")
 
 
 class LogNotifier:
+    def __init__(self, masker: Callable[[str], str] = mask) -> None:
+        self._mask = masker
+
     def send(self, notice: Notice) -> None:
-        log.log(_LEVELS[notice.level], "%s: %s %s", notice.kind, notice.title, notice.text)
+        text = self._mask(f"{notice.title} {notice.text}".rstrip())
+        log.log(_LEVELS[notice.level], "%s: %s", notice.kind, text)
