@@ -20,7 +20,7 @@ from stock_manager.adapters.clock import SystemClock
 from stock_manager.adapters.db.engine import make_engine, make_session_factory
 from stock_manager.adapters.db.uow import SqlUnitOfWork
 from stock_manager.adapters.locks.sql import SqlLeaseLock
-from stock_manager.adapters.notify.log import LogNotifier
+from stock_manager.adapters.notify.setup import build_notifier, close_notifier
 from stock_manager.config import Settings, get_settings
 from stock_manager.ports import Clock, LeaseLock, MarketCalendar, Notifier
 
@@ -70,7 +70,7 @@ class Container:
 
     @cached_property
     def notifier(self) -> Notifier:
-        return LogNotifier()
+        return build_notifier(self.settings)  # Slack when configured, else the log
 
     def dispose(self, close: bool = True) -> None:
         """Drop pooled connections; ``close=False`` after a fork leaves the parent's alone."""
@@ -78,6 +78,8 @@ class Container:
             self.engine.dispose(close=close)
         if "redis" in self.__dict__:
             self.redis.connection_pool.reset()
+        if close and "notifier" in self.__dict__:
+            close_notifier(self.notifier, timeout=5.0)  # deliver what is queued, stop its thread
 
 
 _lock = threading.Lock()
