@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,11 @@ from stock_manager.adapters.db.uow import SqlUnitOfWork
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 from stock_manager.adapters.notify.setup import build_notifier, close_notifier
 from stock_manager.config import Settings, get_settings
-from stock_manager.ports import Clock, LeaseLock, MarketCalendar, Notifier
+from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, RateLimiter
+
+if TYPE_CHECKING:
+    from stock_manager.adapters.kis.http import KisHttp
+    from stock_manager.adapters.kis.token_store import TokenStore
 
 
 class Container:
@@ -72,12 +77,45 @@ class Container:
     def notifier(self) -> Notifier:
         return build_notifier(self.settings)  # Slack when configured, else the log
 
+    # -- KIS ---------------------------------------------------------------------------------
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """The cluster-wide KIS limiter: Redis with the Redis lock backend, else a file."""
+        from stock_manager.adapters.kis.factory import make_rate_limiter
+
+        redis = self.redis if self.settings.effective_lock_backend == "redis" else None
+        return make_rate_limiter(self.settings, redis)
+
+    @cached_property
+    def token_store(self) -> TokenStore:
+        """Where the shared KIS token and approval key live: Redis, else the database."""
+        from stock_manager.adapters.kis.factory import make_token_store
+
+        if self.settings.effective_lock_backend == "redis":
+            return make_token_store(self.settings, redis=self.redis)
+        return make_token_store(self.settings, engine=self.engine)
+
+    @cached_property
+    def kis(self) -> KisHttp:
+        """The KIS request choke point (tokens, limiter, errors) for this process."""
+        from stock_manager.adapters.kis.factory import make_http
+
+        return make_http(self.settings, self.rate_limiter, self.token_store)
+
+    @cached_property
+    def broker(self) -> Broker:
+        from stock_manager.adapters.kis.factory import make_broker
+
+        return make_broker(self.kis)
+
     def dispose(self, close: bool = True) -> None:
         """Drop pooled connections; ``close=False`` after a fork leaves the parent's alone."""
         if "engine" in self.__dict__:
             self.engine.dispose(close=close)
         if "redis" in self.__dict__:
             self.redis.connection_pool.reset()
+        if close and "kis" in self.__dict__:
+            self.kis.close()
         if close and "notifier" in self.__dict__:
             close_notifier(self.notifier, timeout=5.0)  # deliver what is queued, stop its thread
 

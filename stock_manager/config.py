@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     kis_rate_limit: float | None = Field(default=None, gt=0, le=100)
     kis_timeout: float = Field(default=5.0, gt=0, le=60)
     trading_armed: bool = False
+    kis_use_hashkey: bool = False  # send a hashkey header with orders (optional at KIS)
+    kis_token_refresh_margin: float = Field(default=1800.0, ge=0, le=43_200)
+    kis_redis_namespace: str = "sm:kis:"
+    kis_read_attempts: int = Field(default=3, ge=1, le=10)
+    kis_throttle_budget: float = Field(default=5.0, ge=0, le=60)
+    kis_rate_wait_timeout: float = Field(default=10.0, gt=0, le=300)
+    kis_ws_max_subscriptions: int = Field(default=41, ge=1, le=41)
+    stream_refresh_interval: float = Field(default=30.0, gt=0)
 
     # -- workers and leases ----------------------------------------------------------------
     worker_lock_ttl: float = Field(default=90.0, gt=0)

@@ -1,0 +1,220 @@
+"""Typed reads: fixtures written from the reference become the right records; paging."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from stock_manager.adapters.kis.broker import KisBroker
+from stock_manager.adapters.kis.mapping import KISUnknownSymbol
+from stock_manager.adapters.kis.orders import KisOrderClient
+from stock_manager.adapters.kis.rest import KisRestClient
+from stock_manager.domain.clock import KST
+from stock_manager.domain.orders import OrderType, Side
+from tests.unit.kis.conftest import Harness, fixture, make_harness, reply
+
+NOW = datetime(2026, 11, 20, 10, 30, tzinfo=KST)
+
+
+def rest(h: Harness) -> KisRestClient:
+    return KisRestClient(h.http, now=lambda: NOW)
+
+
+def broker(h: Harness) -> KisBroker:
+    return KisBroker(rest(h), KisOrderClient(h.http, now=lambda: NOW))
+
+
+def test_quote(harness: Harness) -> None:
+    harness.kis.on("inquire-price", reply("inquire_price"))
+    q = rest(harness).quote("005930")
+    assert (q.symbol, q.price, q.open, q.high, q.low) == ("005930", 71500, 71800, 72100, 71200)
+    assert (q.base_price, q.upper_limit, q.lower_limit) == (71800, 93300, 50300)
+    assert q.change_rate == Decimal("-0.42")
+    assert (q.volume, q.turnover) == (14125375, 1010328451500)
+    assert not q.halted and q.warning_code == "00" and q.at == NOW
+
+
+def test_an_unknown_symbol_is_a_rejection_not_a_zero_price(harness: Harness) -> None:
+    harness.kis.on("inquire-price", reply("inquire_price_unknown"))
+    with pytest.raises(KISUnknownSymbol):
+        rest(harness).quote("999999")
+
+
+def test_multi_quote_sends_numbered_params_and_skips_empty_slots(live_harness: Harness) -> None:
+    live_harness.kis.on("intstock-multprice", reply("multprice"))
+    quotes = rest(live_harness).multi_quote(["005930", "000660"])
+    assert set(quotes) == {"005930", "000660"}
+    assert (quotes["000660"].ask, quotes["000660"].bid) == (131500, 131000)
+    assert quotes["005930"].name == "삼성전자"
+    params = live_harness.kis.calls("intstock-multprice")[0].url.params
+    assert params["FID_INPUT_ISCD_2"] == "000660" and params["FID_COND_MRKT_DIV_CODE_1"] == "J"
+
+
+def test_multi_quote_splits_into_requests_of_thirty(live_harness: Harness) -> None:
+    live_harness.kis.on("intstock-multprice", reply("multprice"))
+    rest(live_harness).multi_quote([f"{n:06d}" for n in range(65)])
+    assert len(live_harness.kis.calls("intstock-multprice")) == 3
+
+
+def test_broker_quotes_fall_back_to_single_quotes_on_paper(harness: Harness) -> None:
+    harness.kis.on("inquire-price", reply("inquire_price"))
+    quotes = broker(harness).quotes(["005930", "005930"])
+    assert list(quotes) == ["005930"] and len(harness.kis.calls("inquire-price")) == 1
+
+
+def test_orderbook_best_first_and_empty_levels_dropped(harness: Harness) -> None:
+    harness.kis.on("inquire-asking-price-exp-ccn", reply("asking_price"))
+    book = rest(harness).orderbook("005930")
+    assert book.best_ask == 71600 and book.best_bid == 71500
+    assert len(book.asks) == 9 and len(book.bids) == 10  # askp10 was "0"
+    assert book.asks[0].quantity == 1000 and book.bids[-1].price == 70600
+    assert book.at == datetime(2026, 11, 20, 9, 30, 15, tzinfo=KST)
+
+
+def test_daily_candles_page_back_by_date_and_come_oldest_first(harness: Harness) -> None:
+    harness.kis.on(
+        "inquire-daily-itemchartprice", reply("daily_chart_page1"), reply("daily_chart_page2")
+    )
+    candles = rest(harness).daily_candles("005930", date(2026, 1, 1), date(2026, 11, 20))
+    assert len(candles) == 120  # 100 + 20, the blank row skipped
+    assert candles[-1].start == datetime(2026, 11, 20, tzinfo=KST)
+    assert candles == sorted(candles, key=lambda c: c.start)
+    second = harness.kis.calls("inquire-daily-itemchartprice")[1].url.params
+    oldest_first_page = fixture("daily_chart_page1")["output2"][-1]["stck_bsop_date"]
+    assert second["FID_INPUT_DATE_2"] < oldest_first_page
+    assert second["FID_INPUT_DATE_1"] == "20260101" and second["FID_PERIOD_DIV_CODE"] == "D"
+
+
+def test_minute_candles(harness: Harness) -> None:
+    harness.kis.on("inquire-time-itemchartprice", reply("time_chart"))
+    candles = rest(harness).minute_candles("005930")
+    assert len(candles) == 30
+    assert candles[0].start.time() == time(10, 0) and candles[-1].start.time() == time(10, 29)
+    assert (candles[-1].close, candles[-1].volume) == (71500, 1000)
+    params = harness.kis.calls("inquire-time-itemchartprice")[0].url.params
+    assert params["FID_INPUT_HOUR_1"] == "103000" and params["FID_PW_DATA_INCU_YN"] == "Y"
+
+
+def test_daily_prices(harness: Harness) -> None:
+    harness.kis.on("inquire-daily-price", reply("daily_price"))
+    candles = rest(harness).daily_prices("005930")
+    assert len(candles) == 30 and candles[-1].close == 70200
+
+
+def test_volume_rank(live_harness: Harness) -> None:
+    live_harness.kis.on("volume-rank", reply("volume_rank"))
+    ranked = broker(live_harness).volume_rank()
+    assert ranked is not None
+    assert [r.symbol for r in ranked] == ["005930", "000660", "035420"]
+    assert ranked[1].rank == 2 and ranked[0].volume == 30000000
+    params = live_harness.kis.calls("volume-rank")[0].url.params
+    assert params["FID_COND_SCR_DIV_CODE"] == "20171"
+
+
+def test_environment_gaps_are_none_through_the_broker(harness: Harness) -> None:
+    assert broker(harness).volume_rank() is None
+    assert broker(harness).is_trading_day(date(2026, 11, 20)) is None
+    assert harness.kis.requests == []
+
+
+def test_holiday_check(live_harness: Harness) -> None:
+    live_harness.kis.on("chk-holiday", reply("chk_holiday"))
+    assert broker(live_harness).is_trading_day(date(2026, 11, 20)) is True
+    assert broker(live_harness).is_trading_day(date(2026, 11, 21)) is False
+
+
+def test_balance_follows_tr_cont_across_pages(harness: Harness) -> None:
+    harness.kis.on(
+        "inquire-balance",
+        reply("balance_page1", tr_cont="F"),
+        reply("balance_page2", tr_cont="D"),
+    )
+    balance = rest(harness).balance()
+    assert [h.symbol for h in balance.holdings] == ["005930", "000660", "035420"]
+    assert balance.holding("035420") is None  # sold out, kept until D+2 with quantity 0
+    hynix = balance.holding("000660")
+    assert hynix is not None and hynix.orderable_quantity == 5
+    assert hynix.average_price == Decimal("130000.5000")
+    assert (balance.cash, balance.settled_cash_d2, balance.total_evaluation) == (
+        8500000,
+        8300000,
+        11165500,
+    )
+    first, second = harness.kis.calls("inquire-balance")
+    assert first.headers["tr_cont"] == "" and second.headers["tr_cont"] == "N"
+    page1 = fixture("balance_page1")
+    assert second.url.params["CTX_AREA_NK100"] == page1["ctx_area_nk100"].strip()
+    assert second.url.params["CTX_AREA_FK100"] == page1["ctx_area_fk100"].strip()
+    assert second.url.params["CANO"] == "50071234"
+
+
+def test_paging_stops_when_kis_repeats_the_continuation_key(harness: Harness) -> None:
+    harness.kis.on("inquire-balance", reply("balance_page1", tr_cont="M"))
+    rest(harness).balance()
+    assert len(harness.kis.calls("inquire-balance")) == 2
+
+
+def test_daily_orders_across_pages(harness: Harness) -> None:
+    harness.kis.on(
+        "inquire-daily-ccld",
+        reply("daily_ccld_page1", tr_cont="M"),
+        reply("daily_ccld_page2", tr_cont="E"),
+    )
+    rows = broker(harness).orders(date(2026, 11, 20))
+    assert [r.broker_order_no for r in rows] == [f"00000110{n:02d}" for n in range(1, 6)]
+    filled, partial, cancelled, cancel_order, rejected = rows
+    assert (filled.filled_quantity, filled.filled_amount, filled.is_open) == (10, 715000, False)
+    assert (partial.remaining_quantity, partial.is_open) == (15, True)
+    assert partial.side is Side.BUY and partial.order_type is OrderType.LIMIT
+    assert partial.ordered_at == datetime(2026, 11, 20, 9, 2, 30, tzinfo=KST)
+    assert cancelled.cancelled and not cancelled.is_open and cancelled.side is Side.SELL
+    assert cancel_order.original_order_no == "0000011003"
+    assert rejected.rejected_quantity == 3 and not rejected.is_open
+    params = harness.kis.calls("inquire-daily-ccld")[0].url.params
+    assert params["INQR_STRT_DT"] == params["INQR_END_DT"] == "20261120"
+    assert harness.kis.calls("inquire-daily-ccld")[0].headers["tr_id"] == "VTTC0081R"
+
+
+def test_old_orders_use_the_before_three_months_tr(harness: Harness) -> None:
+    harness.kis.on("inquire-daily-ccld", reply("error_70070000"))
+    assert rest(harness).daily_orders(date(2026, 5, 1)) == []
+    assert harness.kis.calls("inquire-daily-ccld")[0].headers["tr_id"] == "VTSC9215R"
+
+
+def test_pending_orders_on_live(live_harness: Harness) -> None:
+    live_harness.kis.on("inquire-psbl-rvsecncl", reply("psbl_rvsecncl"))
+    (row,) = broker(live_harness).open_orders()
+    assert (row.broker_order_no, row.remaining_quantity, row.filled_quantity) == (
+        "0000011002",
+        15,
+        5,
+    )
+
+
+def test_open_orders_on_paper_come_from_daily_ccld(harness: Harness) -> None:
+    harness.kis.on("inquire-daily-ccld", reply("daily_ccld_page1"))
+    assert [o.broker_order_no for o in broker(harness).open_orders()] == ["0000011002"]
+
+
+def test_buying_power(harness: Harness) -> None:
+    harness.kis.on("inquire-psbl-order", reply("psbl_order"))
+    power = broker(harness).buying_power("005930", 71500)
+    assert (power.cash, power.max_amount, power.max_quantity) == (8500000, 8498800, 118)
+    params = harness.kis.calls("inquire-psbl-order")[0].url.params
+    assert (params["ORD_UNPR"], params["PDNO"]) == ("71500", "005930")
+
+
+def test_parsing_ignores_key_case_unknown_fields_and_missing_optionals() -> None:
+    h = make_harness()
+    body = {
+        "RT_CD": "0",
+        "MSG_CD": "MCA00000",
+        "OUTPUT": {"STCK_PRPR": "1,234", "Stck_Oprc": "+1200", "brand_new": {"x": 1}},
+    }
+    h.kis.on("inquire-price", httpx.Response(200, json=body))
+    q = rest(h).quote("123456")
+    assert (q.symbol, q.price, q.open, q.high, q.volume) == ("123456", 1234, 1200, 0, 0)
+    assert q.change_rate == Decimal(0)
