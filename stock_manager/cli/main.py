@@ -21,6 +21,8 @@ COMMANDS = {
     "config": "stock_manager.cli.admin:config",
     "status": "stock_manager.cli.status:status",
     "report": "stock_manager.cli.report:report",
+    "kis": "stock_manager.cli.kis:kis",
+    "stream": "stock_manager.adapters.kis.stream:stream_command",
 }
 
 

@@ -1,0 +1,196 @@
+"""``stock-manager stream``: KIS real-time prices and execution notices into Celery tasks.
+
+The low-latency path next to the beat-driven polling. It subscribes H0STCNT0 for every
+symbol the system holds or is trading (``symbol_states`` rows not FLAT, re-read every
+``STREAM_REFRESH_INTERVAL`` seconds) plus ``--symbols``, and H0STCNI0/H0STCNI9 for the HTS
+ID, within the 41-registration cap (notices first, then held symbols, then extras). Each
+tick becomes ``tasks.prices.on_tick`` on queue ``prices``; each notice
+``tasks.orders.on_execution_notice`` on queue ``trading``. Sending happens off the event
+loop, so a slow Celery broker never delays PINGPONG answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol
+
+import click
+from sqlalchemy import Engine, text
+
+from stock_manager.adapters.kis.websocket import Event, KisWebSocket, Subscription
+from stock_manager.domain.broker import ExecutionNotice, Tick
+
+log = logging.getLogger("stock_manager.kis")
+TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "prices"
+NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notice", "trading"
+
+
+class TaskSender(Protocol):
+    def send(self, name: str, kwargs: dict[str, Any], queue: str) -> None: ...
+
+
+class CelerySender:
+    """Sends through ``app.send_task`` (the tasks live in the workers, not here)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def send(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
+        self.app.send_task(name, kwargs=kwargs, queue=queue)
+
+
+def tick_kwargs(tick: Tick) -> dict[str, Any]:
+    return {
+        "symbol": tick.symbol,
+        "price": tick.price,
+        "volume": tick.volume,
+        "at": tick.at.isoformat(),
+    }
+
+
+def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
+    """Every ExecutionNotice field as plain JSON: enums by value, times ISO 8601."""
+    fields = {}
+    for f in dataclasses.fields(notice):
+        value = getattr(notice, f.name)
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        fields[f.name] = value
+    return {"notice": fields}
+
+
+class Forwarder:
+    """Queues events from the socket and sends them as Celery tasks from a worker thread."""
+
+    def __init__(self, sender: TaskSender, *, queue_size: int = 10_000) -> None:
+        self.sender = sender
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any], str]] = asyncio.Queue(queue_size)
+        self.sent = 0
+        self.dropped = 0
+
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, Tick):
+            item = (TICK_TASK, tick_kwargs(event), TICK_QUEUE)
+        elif isinstance(event, ExecutionNotice):
+            item = (NOTICE_TASK, notice_kwargs(event), NOTICE_QUEUE)
+        else:  # OrderBook: not forwarded (nothing consumes it yet)
+            return
+        if self.queue.full() and item[0] == TICK_TASK:
+            self.dropped += 1  # a newer tick follows; notices are never dropped
+            return
+        await self.queue.put(item)
+
+    async def run(self) -> None:
+        while True:
+            name, kwargs, queue = await self.queue.get()
+            try:
+                await asyncio.to_thread(self.sender.send, name, kwargs, queue)
+                self.sent += 1
+            except Exception as exc:  # the broker being down must not kill the stream
+                log.warning("could not send %s: %s", name, type(exc).__name__)
+            finally:
+                self.queue.task_done()
+
+
+def watched_symbols(engine: Engine) -> list[str]:
+    """Symbols the system holds or is trading: every ``symbol_states`` row not FLAT."""
+    query = text("SELECT symbol FROM symbol_states WHERE state <> 'FLAT' ORDER BY symbol")
+    with engine.connect() as conn:
+        return [str(row[0]) for row in conn.execute(query)]
+
+
+def wanted(
+    held: Sequence[str], extra: Sequence[str], notice_tr_id: str, hts_id: str
+) -> list[Subscription]:
+    """Notices first, then held symbols, then extras: the order the cap keeps."""
+    subs = [Subscription(notice_tr_id, hts_id)] if hts_id else []
+    subs += [Subscription("H0STCNT0", s) for s in dict.fromkeys([*held, *extra])]
+    return subs
+
+
+async def keep_subscriptions(
+    ws: KisWebSocket,
+    compute: Callable[[], list[Subscription]],
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
+    """Recompute the wanted set now and every ``interval`` seconds."""
+    while not stop.is_set():
+        try:
+            ws.set_subscriptions(await asyncio.to_thread(compute))
+        except Exception as exc:  # the database may be briefly away; keep what we have
+            log.warning("could not refresh the stream's symbols: %s", type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+async def run_stream(
+    ws: KisWebSocket,
+    forwarder: Forwarder,
+    compute: Callable[[], list[Subscription]],
+    interval: float,
+    stop: asyncio.Event,
+) -> None:
+    tasks = [
+        asyncio.create_task(forwarder.run()),
+        asyncio.create_task(keep_subscriptions(ws, compute, interval, stop)),
+    ]
+    try:
+        await ws.run(stop)
+        await asyncio.wait_for(forwarder.queue.join(), timeout=5)
+    except TimeoutError:
+        log.warning("stopped with %d events unsent", forwarder.queue.qsize())
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+@click.command("stream")
+@click.option("--symbols", default="", help="Comma-separated symbols to watch as well.")
+@click.option("--no-db", is_flag=True, help="Do not read held symbols from the database.")
+@click.option("--no-notices", is_flag=True, help="Do not subscribe execution notices.")
+def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
+    """Forward KIS real-time prices and execution notices to Celery tasks."""
+    from stock_manager.bootstrap import container
+    from stock_manager.celery_app import app
+
+    c = container()
+    settings, env = c.settings, c.kis.env
+    extra = [s.strip() for s in symbols.split(",") if s.strip()]
+    hts_id = "" if no_notices else settings.kis_hts_id
+
+    def compute() -> list[Subscription]:
+        held = [] if no_db else watched_symbols(c.engine)
+        return wanted(held, extra, env.notice_tr_id, hts_id)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        _install_signals(stop)
+        forwarder = Forwarder(CelerySender(app))
+        ws = KisWebSocket(
+            env.ws_endpoint,
+            c.kis.approvals,
+            forwarder.handle,
+            max_subscriptions=settings.kis_ws_max_subscriptions,
+        )
+        click.echo(f"streaming from {env.ws_endpoint} ({env.name}); Ctrl-C stops")
+        await run_stream(ws, forwarder, compute, settings.stream_refresh_interval, stop)
+        click.echo(f"stopped: {forwarder.sent} tasks sent, {ws.stats.malformed} malformed frames")
+
+    asyncio.run(main())

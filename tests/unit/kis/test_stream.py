@@ -1,0 +1,131 @@
+"""The stream process: what it subscribes and exactly what it forwards to Celery."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from stock_manager.adapters.kis.stream import (
+    Forwarder,
+    notice_kwargs,
+    tick_kwargs,
+    wanted,
+)
+from stock_manager.adapters.kis.websocket import Subscription
+from stock_manager.domain.broker import BookLevel, ExecutionNotice, OrderBook, Tick
+from stock_manager.domain.clock import KST
+from stock_manager.domain.orders import Side
+
+AT = datetime(2026, 11, 20, 9, 30, 15, tzinfo=KST)
+TICK = Tick("005930", 71500, 12, 500000, AT, 71600, 71500)
+NOTICE = ExecutionNotice("0000117057", "", "005930", Side.BUY, True, False, 4, 71500, AT, 10)
+
+
+@dataclass
+class Capture:
+    sent: list[tuple[str, dict[str, Any], str]] = field(default_factory=list)
+
+    def send(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
+        self.sent.append((name, kwargs, queue))
+
+
+def test_tick_kwargs_are_exactly_what_the_task_takes() -> None:
+    assert tick_kwargs(TICK) == {
+        "symbol": "005930",
+        "price": 71500,
+        "volume": 12,
+        "at": "2026-11-20T09:30:15+09:00",
+    }
+
+
+def test_notice_kwargs_are_plain_json_with_every_field_and_no_secrets() -> None:
+    kwargs = notice_kwargs(NOTICE)
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    notice = kwargs["notice"]
+    assert set(notice) == {
+        "broker_order_no",
+        "original_order_no",
+        "symbol",
+        "side",
+        "is_fill",
+        "rejected",
+        "quantity",
+        "price",
+        "at",
+        "order_quantity",
+    }
+    assert (notice["side"], notice["at"]) == ("buy", "2026-11-20T09:30:15+09:00")
+    assert "htsuser1" not in json.dumps(kwargs) and "5007" not in json.dumps(kwargs)
+
+
+def test_the_forwarder_sends_ticks_to_prices_and_notices_to_trading() -> None:
+    capture = Capture()
+
+    async def scenario() -> None:
+        forwarder = Forwarder(capture)
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.handle(TICK)
+        await forwarder.handle(NOTICE)
+        await forwarder.handle(OrderBook("005930", (BookLevel(1, 1),), (), AT))  # not forwarded
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    assert [(name, queue) for name, _, queue in capture.sent] == [
+        ("tasks.prices.on_tick", "prices"),
+        ("tasks.orders.on_execution_notice", "trading"),
+    ]
+
+
+def test_a_failing_sender_does_not_stop_the_forwarder() -> None:
+    class Flaky(Capture):
+        def send(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
+            if not self.sent:
+                self.sent.append(("failed", {}, ""))
+                raise ConnectionError("broker down")
+            super().send(name, kwargs, queue)
+
+    flaky = Flaky()
+
+    async def scenario() -> None:
+        forwarder = Forwarder(flaky)
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.handle(TICK)
+        await forwarder.handle(TICK)
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    assert [name for name, _, _ in flaky.sent] == ["failed", "tasks.prices.on_tick"]
+
+
+def test_a_full_queue_drops_ticks_but_never_notices() -> None:
+    capture = Capture()
+
+    async def scenario() -> Forwarder:
+        forwarder = Forwarder(capture, queue_size=1)
+        await forwarder.handle(TICK)
+        await forwarder.handle(TICK)  # dropped: a newer tick will follow
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.handle(NOTICE)  # waits for room instead
+        await forwarder.queue.join()
+        runner.cancel()
+        return forwarder
+
+    forwarder = asyncio.run(scenario())
+    assert forwarder.dropped == 1
+    assert [name for name, _, _ in capture.sent][-1] == "tasks.orders.on_execution_notice"
+
+
+def test_subscriptions_put_notices_first_then_held_then_extra_without_duplicates() -> None:
+    subs = wanted(["005930", "000660"], ["000660", "035420"], "H0STCNI0", "htsuser1")
+    assert subs == [
+        Subscription("H0STCNI0", "htsuser1"),
+        Subscription("H0STCNT0", "005930"),
+        Subscription("H0STCNT0", "000660"),
+        Subscription("H0STCNT0", "035420"),
+    ]
+    assert wanted([], ["005930"], "H0STCNI9", "") == [Subscription("H0STCNT0", "005930")]
