@@ -23,6 +23,7 @@ COMMANDS = {
     "report": "stock_manager.cli.report:report",
     "kis": "stock_manager.cli.kis:kis",
     "stream": "stock_manager.adapters.kis.stream:stream_command",
+    "sim": "stock_manager.sim.cli:sim",
 }
 
 

@@ -1,0 +1,221 @@
+"""The whole simulated exchange for one account: markets, session, matching and listeners.
+
+Time drives everything. Symbol ``i`` trades every ``interval_i`` seconds from the open; each
+call to :meth:`Exchange.advance` plays every trade due up to now (skipping, not replaying,
+anything older than ``max_catchup_seconds``). At the end of continuous trading 조건부지정가
+remainders become market orders; at the end of the closing call each symbol trades once at
+its closing price, crossing orders fill at that price and every other remainder is
+cancelled. Everything runs on one thread (the server's event loop); nothing here blocks.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from stock_manager.domain.clock import KST
+from stock_manager.domain.krx import is_on_tick
+from stock_manager.domain.session import TradingSession
+from stock_manager.sim.account import Account
+from stock_manager.sim.clock import Clock, WallClock
+from stock_manager.sim.config import SimConfig
+from stock_manager.sim.faults import FaultInjector
+from stock_manager.sim.market import SymbolMarket, Trade
+from stock_manager.sim.matching import Matching
+from stock_manager.sim.orders import Notice
+from stock_manager.sim.session import Phase, build_session, phase_at, session_json
+from stock_manager.sim.universe import load_universe
+
+TradeListener = Callable[[SymbolMarket, Trade], None]
+NoticeListener = Callable[[Notice], None]
+
+
+class Exchange:
+    def __init__(self, config: SimConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or WallClock()
+        self.faults = FaultInjector(config.faults, config.seed)
+        self.trade_listeners: list[TradeListener] = []
+        self.notice_listeners: list[NoticeListener] = []
+        self.trades_played = 0
+        self._build_market(self.clock.now())
+        self._build_account(config.cash)
+
+    # -- construction --------------------------------------------------------------------------
+    def _build_market(self, now: datetime) -> None:
+        config = self.config
+        self.session: TradingSession = build_session(config, now)
+        specs = load_universe(config.symbols, config.seed, config.symbols_file)
+        self.markets = {
+            spec.code: SymbolMarket(
+                spec,
+                config.seed,
+                self.session.opens_at,
+                now,
+                config.candle_seconds,
+                config.tick_interval,
+                config.history_candles,
+            )
+            for spec in specs
+        }
+        self._schedule_from(now)
+
+    def _build_account(self, cash: int) -> None:
+        self.account = Account(cash, self.config.fees)
+        self.matching = Matching(self.config, self.account, self.markets, self._notify, self.faults)
+
+    def _schedule_from(self, now: datetime) -> None:
+        start = max(now.timestamp(), self.session.opens_at.timestamp())
+        self._schedule = [
+            (start + market.interval * ((index * 0.618_034) % 1.0), code)
+            for index, (code, market) in enumerate(self.markets.items())
+        ]
+        heapq.heapify(self._schedule)
+        end = self.session.continuous_ends_at
+        self._auction_prepared = now >= end
+        self._closed = now >= self.session.auction_ends_at
+
+    # -- time ----------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def phase(self, moment: datetime | None = None) -> Phase:
+        return phase_at(self.session, moment or self.clock.now())
+
+    @property
+    def trading_day(self) -> Any:
+        return self.session.day
+
+    def advance(self, now: datetime | None = None) -> int:
+        """Play every trade due up to ``now`` and run the end-of-day steps; return trades."""
+        moment = now or self.clock.now()
+        ts = moment.timestamp()
+        played = self._play_until(ts)
+        if not self._auction_prepared and moment >= self.session.continuous_ends_at:
+            self._auction_prepared = True
+            self.matching.prepare_auction()
+        if not self._closed and moment >= self.session.auction_ends_at:
+            self._closed = True
+            played += self._uncross()
+        return played
+
+    def _play_until(self, ts: float) -> int:
+        schedule = self._schedule
+        end = min(ts, self.session.continuous_ends_at.timestamp())
+        if not schedule or schedule[0][0] > end:
+            return 0
+        floor = ts - self.config.max_catchup_seconds
+        played = 0
+        while schedule and schedule[0][0] <= end:
+            at_ts, code = schedule[0]
+            at_ts = max(at_ts, floor)
+            market = self.markets[code]
+            self._play(market, market.trade(at_ts, datetime.fromtimestamp(at_ts, KST)))
+            heapq.heapreplace(schedule, (at_ts + market.interval, code))
+            played += 1
+        self.trades_played += played
+        return played
+
+    def _play(self, market: SymbolMarket, trade: Trade) -> None:
+        self.matching.on_trade(trade)
+        for listener in self.trade_listeners:
+            listener(market, trade)
+
+    def _uncross(self) -> int:
+        at = self.session.auction_ends_at
+        ts = at.timestamp()
+        for market in self.markets.values():
+            self._play(market, market.trade(ts, at, auction=True))
+        self.matching.expire_all(at)
+        return len(self.markets)
+
+    def _notify(self, notice: Notice) -> None:
+        for listener in self.notice_listeners:
+            listener(notice)
+
+    # -- run-time control (admin) ----------------------------------------------------------------
+    def set_session(self, session: TradingSession) -> None:
+        """Move the session; trading resumes on the same day (no new day starts)."""
+        self.session = session
+        self._schedule_from(self.clock.now())
+
+    def force_price(self, symbol: str, prices: list[int], hold: bool | None = None) -> Trade | None:
+        """Queue ``prices`` as the next trades; the first trades now if the market is open."""
+        market = self.markets[symbol]
+        limits = market.limits
+        bad = [p for p in prices if not (is_on_tick(p) and limits.contains(p))]
+        if bad:
+            raise ValueError(f"prices {bad} are off tick or outside {limits.lower}..{limits.upper}")
+        market.force(prices, hold)
+        now = self.clock.now()
+        if not prices:
+            return None
+        if self.phase(now) is not Phase.CONTINUOUS:
+            market.last = market.forced.popleft()
+            market.process.reset(market.last)
+            return None
+        trade = market.trade(now.timestamp(), now)
+        self._play(market, trade)
+        return trade
+
+    def reset(self, cash: int | None = None, market: bool = False) -> None:
+        """Forget orders and the account (and, with ``market``, restart the market now)."""
+        if market:
+            listeners = self.trade_listeners
+            self._build_market(self.clock.now())
+            self.trade_listeners = listeners
+        self._build_account(self.config.cash if cash is None else cash)
+
+    def set_faults_profile(self, changes: dict[str, Any]) -> None:
+        self.faults.profile = self.faults.profile.updated(changes)
+
+    # -- reads ---------------------------------------------------------------------------------
+    def clock_json(self) -> dict[str, Any]:
+        now = self.clock.now()
+        return {
+            "now": now.isoformat(),
+            "session": session_json(self.session, now),
+            "phase": self.phase(now).value,
+            "candle_seconds": self.config.candle_seconds,
+            "tick_interval": self.config.tick_interval,
+            "trading_day": self.session.day.isoformat(),
+        }
+
+    def state_json(self) -> dict[str, Any]:
+        reserved = self.matching.reserved_cash()
+        account = self.account.to_json()
+        account.update(reserved=reserved, buying_power=account["cash_d2"] - reserved)
+        orders = [order.to_json() for order in self.matching.orders.values()]
+        fills = [
+            {"odno": order["odno"], "symbol": order["symbol"], "side": order["side"], **fill}
+            for order in orders
+            for fill in order["fills"]
+        ]
+        return {
+            "env": self.config.env,
+            "account_no": self.config.account,
+            "clock": self.clock_json(),
+            "cash": account,
+            "orders": orders,
+            "fills": sorted(fills, key=lambda fill: fill["seq"]),
+            "holdings": [held.to_json() for held in self.account.holdings.values()],
+            "realized_pnl": dict(self.account.realized),
+            "realized_pnl_total": sum(self.account.realized.values()),
+        }
+
+    def symbols_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "symbol": m.code,
+                "name": m.spec.name,
+                "last": m.last,
+                "prev_close": m.prev_close,
+                "upper": m.limits.upper,
+                "lower": m.limits.lower,
+                "volume": m.volume,
+                "regime": m.params.regime.value,
+            }
+            for m in self.markets.values()
+        ]

@@ -1,0 +1,227 @@
+"""The REST server: OAuth endpoints, the hashkey, and the KIS request pipeline.
+
+For every ``/uapi`` request, in order: injected latency; app key and secret (``EGW0010x``);
+the bearer token (``EGW00121``/``EGW00123``, not for the hashkey); the per-app-key rate
+limit and injected bursts (``EGW00201``); injected ``EGW00001``; path and tr_id
+(``EGW02006`` for TRs the paper server lacks); inputs; then the handler. Gateway errors are
+HTTP 500 with the normal envelope; business answers HTTP 200.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from stock_manager.sim import rest_account, rest_charts, rest_orders, rest_orders_view, rest_quotes
+from stock_manager.sim.auth import Auth, TokenEndpointError
+from stock_manager.sim.envelope import KisReply, failure, gateway, stringify
+from stock_manager.sim.exchange import Exchange
+from stock_manager.sim.messages import InputError, Rejection, answer
+from stock_manager.sim.ratelimit import SlidingWindowLimiter
+from stock_manager.sim.request import KisRequest, body_params, query_params
+from stock_manager.sim.trids import TrError, resolve
+
+log = logging.getLogger(__name__)
+Handler = Callable[[Exchange, KisRequest, str], KisReply]
+HANDLERS: dict[str, Handler] = {
+    "inquire_price": rest_quotes.inquire_price,
+    "multprice": rest_quotes.multprice,
+    "asking_price": rest_quotes.asking_price,
+    "volume_rank": rest_quotes.volume_rank,
+    "daily_chart": rest_charts.daily_chart,
+    "minute_chart": rest_charts.minute_chart,
+    "daily_price": rest_charts.daily_price,
+    "chk_holiday": rest_charts.chk_holiday,
+    "order_cash": rest_orders.order_cash,
+    "order_rvsecncl": rest_orders.order_rvsecncl,
+    "balance": rest_account.balance,
+    "daily_ccld": rest_orders_view.daily_ccld,
+    "psbl_order": rest_account.psbl_order,
+    "psbl_rvsecncl": rest_account.psbl_rvsecncl,
+    "psbl_sell": rest_account.psbl_sell,
+}
+ORDER_HANDLERS = frozenset({"order_cash", "order_rvsecncl"})
+HASHKEY_PATH = "/uapi/hashkey"
+
+
+@dataclass(slots=True)
+class SimContext:
+    exchange: Exchange
+    auth: Auth
+    limiter: SlidingWindowLimiter
+    requests: int = 0
+    hub: Any = None  # the WsHub, for admin actions
+
+
+CONTEXT = web.AppKey("sim_context", SimContext)
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        text=json.dumps(body, ensure_ascii=False),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def kis_response(reply: KisReply, tr_id: str) -> web.Response:
+    headers = {
+        "tr_id": tr_id,
+        "tr_cont": reply.tr_cont,
+        "gt_uid": uuid.uuid4().hex,
+        **reply.headers,
+    }
+    return json_response(reply.body, reply.status, headers)
+
+
+async def _json_body(request: web.Request) -> Any:
+    raw = await request.read()
+    return json.loads(raw.decode("utf-8")) if raw else {}
+
+
+# -- OAuth -------------------------------------------------------------------------------------
+async def oauth(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    action = {
+        "tokenP": ctx.auth.issue,
+        "revokeP": ctx.auth.revoke,
+        "Approval": ctx.auth.approval,
+    }.get(request.match_info["action"])
+    if action is None:
+        return json_response({"error_code": "EGW00101", "error_description": "없는 URL"}, 404)
+    try:
+        body = await _json_body(request)
+        return json_response(action(body if isinstance(body, dict) else {}))
+    except (ValueError, UnicodeDecodeError):
+        return json_response({"error_code": "EGW00101", "error_description": "invalid JSON"}, 400)
+    except TokenEndpointError as exc:
+        return json_response(exc.body(), exc.status)
+
+
+# -- the /uapi pipeline ------------------------------------------------------------------------
+def _gate(ctx: SimContext, request: web.Request, now_ts: float) -> KisReply | None:
+    """Credential, token, rate and fault checks; an error reply or ``None`` to go on."""
+    headers = request.headers
+    app_key = headers.get("appkey", "")
+    code = ctx.auth.app_error(app_key, headers.get("appsecret"))
+    if code:
+        return gateway(code)
+    if request.path != HASHKEY_PATH:
+        code = ctx.auth.bearer_error(headers.get("authorization"), app_key)
+        if code:
+            return gateway(code, ctx.exchange.config.token_error_status)
+    faults = ctx.exchange.faults
+    if not ctx.limiter.admit(app_key, now_ts) or faults.rate_limit_burst():
+        return gateway("EGW00201")
+    if faults.http500(request.path):
+        return gateway("EGW00001")
+    if headers.get("custtype", "P") not in ("P", "B"):
+        return gateway("EGW00208")
+    return None
+
+
+async def _inputs(ctx: SimContext, request: web.Request) -> dict[str, str] | KisReply:
+    if request.method != "POST":
+        return query_params(request.query.items())
+    strict = ctx.exchange.config.strict
+    if strict and "json" not in request.headers.get("content-type", "").lower():
+        return gateway("EGW00132")
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw else {}
+    except (ValueError, UnicodeDecodeError):
+        return gateway("OPSQ9999")
+    hashkey = request.headers.get("hashkey", "").strip()
+    if strict and hashkey and hashkey != ctx.auth.hashkey(raw):
+        return gateway("EGW00131")
+    return body_params(body, strict)
+
+
+def _run(ctx: SimContext, name: str, req: KisRequest, variant: str) -> KisReply:
+    dialect = ctx.exchange.config.env
+    try:
+        return HANDLERS[name](ctx.exchange, req, variant)
+    except Rejection as exc:
+        said = answer(dialect, exc.msg)
+        return failure(said.code, said.text, rt_cd=said.rt_cd)
+    except InputError as exc:
+        return failure(exc.code, exc.text, rt_cd="2")
+
+
+async def _dispatch(ctx: SimContext, request: web.Request, tr_id: str) -> tuple[KisReply, str]:
+    exchange = ctx.exchange
+    now = exchange.clock.now()
+    blocked = _gate(ctx, request, now.timestamp())
+    if blocked:
+        return blocked, ""
+    if request.path == HASHKEY_PATH:
+        return await _hashkey(ctx, request), ""
+    try:
+        resolved = resolve(exchange.config.env, request.method, request.path, tr_id)
+    except TrError as exc:
+        return failure(exc.code, exc.message, status=exc.status), ""
+    try:
+        params = await _inputs(ctx, request)
+    except InputError as exc:
+        return failure(exc.code, exc.text, rt_cd="2"), ""
+    if isinstance(params, KisReply):
+        return params, ""
+    exchange.advance(now)
+    tr_cont = request.headers.get("tr_cont", "")
+    req = KisRequest(request.method, request.path, tr_id, tr_cont, now, params)
+    return _run(ctx, resolved.spec.name, req, resolved.variant), resolved.spec.name
+
+
+async def _hashkey(ctx: SimContext, request: web.Request) -> KisReply:
+    raw = await request.read()
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw else {}
+    except (ValueError, UnicodeDecodeError):
+        return gateway("OPSQ9999")
+    return KisReply(body={"JsonBody": stringify(body), "HASH": ctx.auth.hashkey(raw)})
+
+
+async def uapi(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    ctx.requests += 1
+    faults = ctx.exchange.faults
+    delay = faults.latency_seconds(request.path)
+    if delay:
+        await asyncio.sleep(delay)
+    tr_id = request.headers.get("tr_id", "")
+    reply, name = await _dispatch(ctx, request, tr_id)
+    if name in ORDER_HANDLERS and reply.body.get("rt_cd") == "0" and faults.order_timeout():
+        await _hang(request, faults.profile.order_timeout_hang_s)
+    return kis_response(reply, tr_id)
+
+
+async def _hang(request: web.Request, seconds: float) -> None:
+    """Fault: the order exists, but its reply never arrives; the socket drops later."""
+    await asyncio.sleep(seconds)
+    if request.transport is not None:
+        request.transport.abort()
+    raise asyncio.CancelledError
+
+
+def build_rest_app(ctx: SimContext, admin_routes: list[web.RouteDef]) -> web.Application:
+    app = web.Application(client_max_size=1 << 20)
+    app[CONTEXT] = ctx
+    app.add_routes(
+        [
+            web.post("/oauth2/{action}", oauth),
+            web.route("*", "/uapi/{tail:.*}", uapi),
+            *admin_routes,
+        ]
+    )
+    return app

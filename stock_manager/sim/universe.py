@@ -1,0 +1,110 @@
+"""The simulated symbols: codes, names, previous closes and listed shares.
+
+The first symbols carry well-known KRX codes and names so logs read naturally; prices are
+drawn from the seed, not copied from the market. More symbols get codes ``95xxxx``. A
+symbols file lists ``code[,name[,previous close]]`` per line (commas or whitespace).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from stock_manager.domain.krx import round_to_tick
+
+KNOWN: tuple[tuple[str, str], ...] = (
+    ("005930", "삼성전자"),
+    ("000660", "SK하이닉스"),
+    ("373220", "LG에너지솔루션"),
+    ("207940", "삼성바이오로직스"),
+    ("005380", "현대차"),
+    ("000270", "기아"),
+    ("068270", "셀트리온"),
+    ("035420", "NAVER"),
+    ("005490", "POSCO홀딩스"),
+    ("051910", "LG화학"),
+    ("006400", "삼성SDI"),
+    ("035720", "카카오"),
+    ("105560", "KB금융"),
+    ("055550", "신한지주"),
+    ("012330", "현대모비스"),
+    ("028260", "삼성물산"),
+    ("066570", "LG전자"),
+    ("003550", "LG"),
+    ("096770", "SK이노베이션"),
+    ("034730", "SK"),
+    ("015760", "한국전력"),
+    ("032830", "삼성생명"),
+    ("017670", "SK텔레콤"),
+    ("030200", "KT"),
+    ("086790", "하나금융지주"),
+    ("247540", "에코프로비엠"),
+    ("086520", "에코프로"),
+    ("263750", "펄어비스"),
+    ("293490", "카카오게임즈"),
+    ("035900", "JYP Ent."),
+)
+CODE_RE = re.compile(r"^[0-9A-Z]{6,7}$")
+
+
+class UniverseError(ValueError):
+    """The symbols file cannot be used; the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    code: str
+    name: str
+    prev_close: int
+    listed_shares: int
+
+
+def _price(rng: random.Random) -> int:
+    return round_to_tick(int(math.exp(rng.uniform(math.log(2_000), math.log(400_000)))))
+
+
+def generated(count: int, seed: int) -> list[SymbolSpec]:
+    rng = random.Random(seed * 7_919 + 17)
+    specs = []
+    for index in range(count):
+        if index < len(KNOWN):
+            code, name = KNOWN[index]
+        else:
+            code, name = f"95{index:04d}", f"시뮬종목{index:03d}"
+        shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
+        specs.append(SymbolSpec(code, name, _price(rng), shares))
+    return specs
+
+
+def _parse_line(number: int, line: str, rng: random.Random) -> SymbolSpec:
+    parts = [part.strip() for part in re.split(r"[,\t ]+", line, maxsplit=2) if part.strip()]
+    code = parts[0].upper()
+    if not CODE_RE.match(code):
+        raise UniverseError(f"line {number}: {code!r} is not a 6-character code")
+    name = parts[1] if len(parts) > 1 else code
+    try:
+        close = round_to_tick(int(parts[2])) if len(parts) > 2 else _price(rng)
+    except ValueError as exc:
+        raise UniverseError(f"line {number}: previous close {parts[2]!r} is not a number") from exc
+    shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
+    return SymbolSpec(code, name, close, shares)
+
+
+def from_file(path: Path, seed: int) -> list[SymbolSpec]:
+    rng = random.Random(seed * 7_919 + 17)
+    specs: dict[str, SymbolSpec] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            spec = _parse_line(number, line, rng)
+            specs[spec.code] = spec
+    if not specs:
+        raise UniverseError(f"{path} lists no symbols")
+    return list(specs.values())
+
+
+def load_universe(count: int, seed: int, path: Path | None = None) -> list[SymbolSpec]:
+    return from_file(path, seed) if path is not None else generated(count, seed)
