@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +25,12 @@ from stock_manager.adapters.db.uow import SqlUnitOfWork
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 from stock_manager.adapters.notify.setup import build_notifier, close_notifier
 from stock_manager.config import Settings, get_settings
+from stock_manager.domain.exits import ExitPolicy
+from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES
+from stock_manager.domain.risk import RiskLimits
 from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, RateLimiter
+from stock_manager.services.context import LedgerPolicy, ScanPolicy, ServiceContext, TradingPolicy
+from stock_manager.strategies import registry as strategy_registry
 
 if TYPE_CHECKING:
     from stock_manager.adapters.kis.http import KisHttp
@@ -107,6 +114,67 @@ class Container:
         from stock_manager.adapters.kis.factory import make_broker
 
         return make_broker(self.kis)
+
+    @cached_property
+    def trading_policy(self) -> TradingPolicy:
+        s = self.settings
+        return TradingPolicy(
+            strategies=tuple(strategy_registry.build(s.strategies)),
+            exits=ExitPolicy(
+                s.stop_loss_pct,
+                s.take_profit_pct,
+                s.trailing_stop_pct,
+                timedelta(minutes=s.max_holding_minutes),
+            ),
+            risk=RiskLimits(
+                s.max_positions,
+                s.max_notional_per_symbol,
+                s.max_total_notional,
+                s.max_daily_loss,
+                s.max_orders_per_minute,
+            ),
+            scan=ScanPolicy(universe=tuple(s.universe)),
+        )
+
+    @cached_property
+    def ledger_policy(self) -> LedgerPolicy:
+        s = self.settings
+        types = PAPER_ORDER_TYPES if s.kis_dialect == "paper" else LIVE_ORDER_TYPES
+        return LedgerPolicy(
+            lease_ttl=s.worker_lock_ttl,
+            fees=s.fee_schedule(),
+            order_types=types,
+            dead_man_seconds=s.dead_man_seconds,
+        )
+
+    def context(self) -> ServiceContext:
+        """Everything a use case needs, for this process."""
+        return ServiceContext(
+            uow=self.uow(),
+            broker=self.broker,
+            locks=self.lease_lock,
+            clock=self.clock,
+            calendar=self.calendar,
+            notifier=self.notifier,
+            policy=self.ledger_policy,
+            trading=self.trading_policy,
+            actor=process_identity(),
+        )
+
+    @cached_property
+    def metrics_registry(self) -> CollectorRegistry:
+        """Our Prometheus metrics, read from the queues, the database and the lease backend."""
+        from stock_manager.adapters.metrics import Sources, celery_queue_depths, registry
+        from stock_manager.celery_app import app
+        from stock_manager.celery_config import QUEUES
+
+        return registry(
+            Sources(
+                uow=self.uow(),
+                locks=self.lease_lock,
+                queue_depths=celery_queue_depths(app, QUEUES),
+            )
+        )
 
     def dispose(self, close: bool = True) -> None:
         """Drop pooled connections; ``close=False`` after a fork leaves the parent's alone."""

@@ -13,8 +13,11 @@ from celery import Celery
 from celery.signals import (
     beat_init,
     heartbeat_sent,
+    task_failure,
+    task_success,
     worker_init,
     worker_process_init,
+    worker_process_shutdown,
     worker_ready,
     worker_shutdown,
 )
@@ -39,9 +42,27 @@ def _migrate_embedded(**_: Any) -> None:
         upgrade(settings.effective_database_url)
 
 
+@worker_init.connect
+@beat_init.connect
+def _alerts_from_logs(**_: Any) -> None:
+    """ERROR and CRITICAL log records reach Slack at once, WARNING in batches."""
+    from stock_manager.adapters.notify.setup import install_log_handler
+
+    c = bootstrap.container()
+    install_log_handler(c.notifier, c.settings)
+
+
 @worker_process_init.connect
 def _after_fork(**_: Any) -> None:
     bootstrap.reset_after_fork()
+    _alerts_from_logs()
+
+
+@worker_process_shutdown.connect
+def _child_exit(**_: Any) -> None:
+    from stock_manager.adapters.notify.setup import shutdown_notifications
+
+    _guard(shutdown_notifications, notifier=bootstrap.container().notifier)
 
 
 class _WorkerRecord:
@@ -97,6 +118,30 @@ def _on_shutdown(**_: Any) -> None:
             uow.commit()
 
     _guard(stopped)
+    from stock_manager.adapters.notify.setup import shutdown_notifications
+
+    _guard(shutdown_notifications, notifier=bootstrap.container().notifier)
+
+
+@task_success.connect
+def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
+    value = result if isinstance(result, int) and not isinstance(result, bool) else None
+    _guard(_record_run, name=getattr(sender, "name", "?"), value=value, ok=True)
+
+
+@task_failure.connect
+def _on_failure(sender: Any = None, **_: Any) -> None:
+    _guard(_record_run, name=getattr(sender, "name", "?"), value=None, ok=False)
+
+
+def _record_run(name: str, value: int | None, ok: bool) -> None:
+    """When each task last succeeded or failed: the dead-man switch and metrics read it."""
+    with bootstrap.container().uow() as uow:
+        if ok:
+            uow.task_runs.succeeded(name, datetime.now(UTC), value)
+        else:
+            uow.task_runs.failed(name, datetime.now(UTC))
+        uow.commit()
 
 
 def _guard(action: Any, **kwargs: Any) -> None:

@@ -32,6 +32,7 @@ from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
     RecoveryEntry,
+    TaskRun,
     Transition,
     WorkerProcess,
 )
@@ -232,6 +233,10 @@ class MarketRepository(Protocol):
         """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
         ...
 
+    def set_opening_cash(self, day: date, cash: int) -> None: ...
+
+    def opening_cash(self, day: date) -> int | None: ...
+
 
 class AuditLog(Protocol):
     def record(self, transition: Transition) -> None: ...
@@ -265,6 +270,16 @@ class ReportRepository(Protocol):
     def settlement(self, day: date) -> DailySettlement | None: ...
 
 
+class TaskRunRepository(Protocol):
+    def succeeded(self, name: str, at: datetime, value: int | None = None) -> None: ...
+
+    def failed(self, name: str, at: datetime) -> None: ...
+
+    def get(self, name: str) -> TaskRun | None: ...
+
+    def all(self) -> list[TaskRun]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: ``with uow:`` rolls back unless ``commit()`` ran."""
 
@@ -276,6 +291,7 @@ class UnitOfWork(Protocol):
     recovery: RecoveryLog
     workers: WorkerRepository
     reports: ReportRepository
+    task_runs: TaskRunRepository
 
     def __enter__(self) -> Self: ...
 

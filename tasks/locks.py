@@ -1,14 +1,17 @@
-"""The lock-TTL sweep (every 30 s)."""
+"""The lease sweep (every 30 s)."""
 
 from __future__ import annotations
 
-from stock_manager.bootstrap import container
 from stock_manager.celery_app import app
+from stock_manager.services.health import dead_man_check
 from stock_manager.services.sweep import sweep_locks as sweep
+from tasks._runtime import RETRY_READS, context
 
 
-@app.task
+@app.task(**RETRY_READS)
 def sweep_locks() -> int:
-    """Release expired symbol leases and record each in the recovery log."""
-    c = container()
-    return len(sweep(c.lease_lock, c.uow(), c.clock).released)
+    """Recover abandoned symbols, release expired leases, mark dead workers."""
+    ctx = context()
+    dead_man_check(ctx)
+    result = sweep(ctx)
+    return len(result.released) + len(result.recovered)

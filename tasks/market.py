@@ -2,32 +2,31 @@
 
 from __future__ import annotations
 
-from stock_manager.bootstrap import container, process_identity
 from stock_manager.celery_app import app
 from stock_manager.services import market
+from stock_manager.services.session import advance_day
+from tasks._runtime import RETRY_READS, context
 
 
-@app.task
+@app.task(**RETRY_READS)
 def open_session() -> str:
-    """Walk today's market state to READY (or further, if the session is already on)."""
-    c = container()
-    return market.advance(c.uow(), c.calendar, c.clock, process_identity()).state.value
+    """Initialize the day (token, balance, reconciliation) and walk it to READY or TRADING."""
+    return advance_day(context()).state.value
 
 
-@app.task
+@app.task(**RETRY_READS)
 def close_session() -> str:
     """Walk today's market state to CLOSED once the closing auction is over."""
-    c = container()
-    return market.advance(c.uow(), c.calendar, c.clock, process_identity()).state.value
+    return advance_day(context()).state.value
 
 
 @app.task
 def halt(reason: str = "halted by hand") -> str:
-    c = container()
-    return market.halt(c.uow(), c.clock, reason, process_identity()).value
+    ctx = context()
+    return market.halt(ctx.uow, ctx.clock, reason, ctx.actor).value
 
 
 @app.task
 def resume(reason: str = "resumed by hand") -> str:
-    c = container()
-    return market.resume(c.uow(), c.clock, reason, process_identity()).value
+    ctx = context()
+    return market.resume(ctx.uow, ctx.clock, reason, ctx.actor).value

@@ -1,12 +1,44 @@
-"""Order and fill sync (every 3 s while orders are open)."""
+"""Order tasks: sending entries, exits and cancels; syncing fills (every 3 s and on notices)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from stock_manager.celery_app import app
+from stock_manager.domain.exits import ExitReason
+from stock_manager.domain.orders import OrderType
+from stock_manager.services import orders, sync
+from stock_manager.services.entry import EntryPlan, enter_checked
+from stock_manager.services.prices import ExitPlan, exit_now
+from stock_manager.services.wire import notice_from_wire
+from tasks._runtime import RETRY_READS, context
+
+
+@app.task(**RETRY_READS)
+def sync_orders() -> int:
+    """Apply the broker's order history to every unsettled order; returns how many moved."""
+    return sync.sync_orders(context()).changed
+
+
+@app.task(**RETRY_READS)
+def on_execution_notice(notice: dict[str, Any]) -> int:
+    """The stream saw an execution notice: sync that symbol's orders now."""
+    return sync.on_execution_notice(context(), notice_from_wire(notice)).changed
 
 
 @app.task
-def sync_orders() -> int:
-    """Not yet implemented: polling the broker's daily orders and applying fills arrives
-    with the order ledger (issue 5). Returns the number of orders synced: always 0 today."""
-    return 0
+def enter(
+    symbol: str, quantity: int, price: int, order_type: str, strategy: str, reason: str = ""
+) -> str:
+    plan = EntryPlan(symbol, quantity, price, OrderType(order_type), strategy, reason)
+    return enter_checked(context(), plan).outcome.value
+
+
+@app.task
+def exit(symbol: str, reason: str, detail: str = "") -> str:
+    return exit_now(context(), ExitPlan(symbol, ExitReason(reason), detail)).outcome.value
+
+
+@app.task
+def cancel(order_id: int) -> str:
+    return orders.cancel_order(context(), order_id).outcome.value

@@ -1,15 +1,32 @@
-"""Price checks (every 2 s while holding anything). A lost run is harmless: no late ack."""
+"""Price checks (every 2 s) and ticks from the stream. A lost run is harmless: early ack."""
 
 from __future__ import annotations
 
-from stock_manager.bootstrap import container, process_identity
+from datetime import datetime
+
 from stock_manager.celery_app import app
-from stock_manager.services import market
+from stock_manager.services import prices
+from stock_manager.services.liquidation import liquidation_due
+from stock_manager.services.session import advance_day
+from tasks._runtime import context
 
 
 @app.task(acks_late=False)
-def check_prices() -> str:
-    """Keep the session state current. Quotes, marks and exits arrive with the trading
-    loop (issue 6); until then this task only advances the market state."""
-    c = container()
-    return market.advance(c.uow(), c.calendar, c.clock, process_identity()).state.value
+def check_prices() -> int:
+    """Mark held symbols, fan out the exits due, and start liquidation if it was missed."""
+    ctx = context()
+    advance_day(ctx)
+    result = prices.check_prices(ctx)
+    for plan in result.exits:
+        app.send_task("tasks.orders.exit", args=[plan.symbol, plan.reason.value, plan.detail])
+    if liquidation_due(ctx):
+        app.send_task("tasks.liquidation.liquidate_all")
+    return result.marked
+
+
+@app.task(acks_late=False)
+def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None) -> str:
+    """A trade print from the stream: evaluate exits for the symbol and sell at once."""
+    _ = (volume, datetime.fromisoformat(at) if at else None)
+    result = prices.on_tick(context(), symbol, price)
+    return result.outcome.value if result else "none"

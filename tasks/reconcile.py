@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from stock_manager.celery_app import app
+from stock_manager.services.reconcile import reconcile
+from tasks._runtime import RETRY_READS, context
 
 
-@app.task
+@app.task(**RETRY_READS)
 def reconcile_positions(reason: str = "scheduled") -> int:
-    """Not yet implemented: comparing the ledger with the broker's balance and orders
-    arrives with the order ledger (issue 5). Returns the number of differences: 0 today."""
-    return 0
+    """Compare the ledger with the broker, fix what the rules allow; returns differences."""
+    return len(reconcile(context()).differences)

@@ -1,18 +1,37 @@
-"""The daily summary (15:45)."""
+"""The daily summary and settlement (15:45), posted with its chart."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+from stock_manager.adapters.report.charts import render
 from stock_manager.bootstrap import container
 from stock_manager.celery_app import app
 from stock_manager.domain.clock import kst_date
-from stock_manager.services.summary import daily_summary as summarize
+from stock_manager.ports import Notice
+from stock_manager.services.report import build_report
+from stock_manager.services.settlement import settle_day
+from tasks._runtime import RETRY_READS, context
 
 
-@app.task
+@app.task(**RETRY_READS)
 def daily_summary(day: str | None = None) -> int:
-    """Compute and store the day's PnL summary; returns the realized PnL in won."""
-    c = container()
-    trading_day = date.fromisoformat(day) if day else kst_date(c.clock.now())
-    return summarize(c.uow(), trading_day).realized_pnl
+    """Settle the day, store its summary, post it with the chart; returns realized PnL."""
+    ctx = context()
+    trading_day = date.fromisoformat(day) if day else kst_date(ctx.clock.now())
+    settle_day(ctx, trading_day)
+    report = build_report(ctx.uow, trading_day)
+    chart = render(report, Path(container().settings.data_dir) / "reports" / f"{trading_day}.png")
+    s = report.summary
+    ctx.notifier.send(
+        Notice(
+            "daily_report",
+            "info",
+            f"Daily report {trading_day}",
+            f"realized {s.realized_pnl:+,} won, unrealized {s.unrealized_pnl:+,} won, "
+            f"{s.trades} trades, fees {s.commission:,} + tax {s.tax:,} won",
+            image_path=str(chart),
+        )
+    )
+    return s.realized_pnl

@@ -24,6 +24,7 @@ COMMANDS = {
     "kis": "stock_manager.cli.kis:kis",
     "stream": "stock_manager.adapters.kis.stream:stream_command",
     "sim": "stock_manager.sim.cli:sim",
+    "metrics": "stock_manager.cli.metrics:metrics",
 }
 
 

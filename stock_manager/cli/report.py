@@ -16,10 +16,19 @@ from stock_manager.services.report import build_report
 
 
 @click.command()
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Trading day (default: today in Asia/Seoul).")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where to write the chart (default: DATA_DIR/reports).")
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Trading day (default: today in Asia/Seoul).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the chart (default: DATA_DIR/reports).",
+)
 def report(day: object, out: Path | None) -> None:
     """Show the day's PnL (fees and tax included), trades and statistics; write the chart."""
     c = container()

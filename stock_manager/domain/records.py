@@ -90,3 +90,15 @@ class WorkerProcess:
     started_at: datetime
     last_heartbeat_at: datetime
     stopped_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """When a scheduled task last succeeded and failed: the dead-man check and metrics."""
+
+    name: str
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_value: int | None = None
+    successes: int = 0
+    failures: int = 0

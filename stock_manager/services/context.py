@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, OrderType
+from stock_manager.domain.risk import RiskLimits
 from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, UnitOfWork
+from stock_manager.strategies.base import Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,40 @@ class LedgerPolicy:
     # A worker whose heartbeat is older than this is recorded as gone.
     stale_worker_after: timedelta = timedelta(seconds=60)
     order_types: frozenset[OrderType] = LIVE_ORDER_TYPES
+    # Entries halt when price checks have not succeeded for this long while trading.
+    dead_man_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPolicy:
+    """Which symbols a candidate scan considers before any strategy looks at them."""
+
+    universe: tuple[str, ...] = ()  # used where volume rank is unavailable (paper)
+    min_price: int = 1_000
+    max_price: int = 500_000
+    min_volume: int = 10_000
+    min_turnover: int = 100_000_000
+    max_candidates: int = 20
+    filters: tuple[str, ...] = ()  # names of registered custom filters
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationPolicy:
+    # A marketable limit order still open this long is cancelled and sent again at market.
+    escalate_after: timedelta = timedelta(seconds=20)
+    # Rounds run this often until flat or the hard cut.
+    round_interval: float = 3.0
+    escalation_order_type: OrderType = OrderType.MARKET
+
+
+@dataclass(frozen=True, slots=True)
+class TradingPolicy:
+    strategies: tuple[Strategy, ...] = ()
+    exits: ExitPolicy = field(default_factory=ExitPolicy)
+    risk: RiskLimits = field(default_factory=RiskLimits)
+    scan: ScanPolicy = field(default_factory=ScanPolicy)
+    liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
+    exit_order_type: OrderType = OrderType.BEST  # 최유리지정가: fills against the best bid
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,4 +71,5 @@ class ServiceContext:
     calendar: MarketCalendar
     notifier: Notifier
     policy: LedgerPolicy = field(default_factory=LedgerPolicy)
+    trading: TradingPolicy = field(default_factory=TradingPolicy)
     actor: str = "local"

@@ -8,15 +8,16 @@ to where the session says it should be, and records every step. ``open_session``
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from stock_manager.domain.clock import kst_date
-from stock_manager.domain.errors import InvalidTransition
+from stock_manager.domain.errors import InvalidTransition, StaleWrite
 from stock_manager.domain.market import MARKET_TRANSITIONS, MarketEvent, MarketState
 from stock_manager.domain.records import Transition
 from stock_manager.domain.session import TradingSession
-from stock_manager.ports import Clock, MarketCalendar, UnitOfWork
+from stock_manager.ports import Clock, MarketCalendar, Notice, UnitOfWork
 
 log = logging.getLogger(__name__)
 _S, _E = MarketState, MarketEvent
@@ -65,19 +66,65 @@ _STEP_TOWARD: dict[MarketState, dict[MarketState, MarketEvent]] = {
 
 
 def advance(
-    uow: UnitOfWork, calendar: MarketCalendar, clock: Clock, actor: str = ""
+    uow: UnitOfWork,
+    calendar: MarketCalendar,
+    clock: Clock,
+    actor: str = "",
+    initialize: Callable[[], int | None] | None = None,
 ) -> MarketStatus:
-    """Move today's market state to where the calendar says it belongs, step by step."""
+    """Move today's market state to where the calendar says it belongs, step by step.
+
+    ``initialize`` is the INITIALIZING work (token, balance, reconciliation); it runs outside
+    any transaction and returns the opening D+2 cash. If it raises, the day goes back to
+    OFFLINE and the next call tries again. Steps another process took first are skipped.
+    """
     now = clock.now()
     day = kst_date(now)
     session = calendar.session(day)
     goal = target_state(session, now)
+    state = _walk(uow, day, goal, now, actor, stop_before_init=initialize is not None)
+    if state is _S.INITIALIZING and initialize is not None and goal is not _S.OFFLINE:
+        _initialize(uow, day, now, actor, initialize)
+        state = _walk(uow, day, goal, now, actor, stop_before_init=False)
+    return MarketStatus(day, state, session)
+
+
+def _walk(
+    uow: UnitOfWork, day: date, goal: MarketState, now: datetime, actor: str, stop_before_init: bool
+) -> MarketState:
     with uow:
         state = uow.market.get(day)
         while (event := _STEP_TOWARD.get(goal, {}).get(state)) is not None:
-            state = _apply(uow, day, state, event, now, actor, f"calendar: {goal.value} due")
+            if stop_before_init and event is _E.INITIALIZED:
+                break
+            try:
+                state = _apply(uow, day, state, event, now, actor, f"calendar: {goal.value} due")
+            except StaleWrite:
+                return uow.market.get(day)  # another process moved it; it carries on from there
         uow.commit()
-    return MarketStatus(day, state, session)
+    return state
+
+
+def _initialize(
+    uow: UnitOfWork, day: date, now: datetime, actor: str, initialize: Callable[[], int | None]
+) -> None:
+    try:
+        cash = initialize()
+        event, reason = _E.INITIALIZED, "initialized: token, balance, reconciliation"
+    except Exception as exc:  # the day must not stay half-initialized: record and retry later
+        log.exception("market initialization failed")
+        cash, event, reason = None, _E.INIT_FAILED, f"initialization failed: {exc}"[:200]
+    with uow:
+        state = uow.market.get(day)
+        if state is not _S.INITIALIZING:
+            return
+        try:
+            _apply(uow, day, state, event, now, actor, reason)
+        except StaleWrite:
+            return
+        if cash is not None:
+            uow.market.set_opening_cash(day, cash)
+        uow.commit()
 
 
 def halt(uow: UnitOfWork, clock: Clock, reason: str, actor: str = "") -> MarketState:
@@ -101,6 +148,16 @@ def resume(uow: UnitOfWork, clock: Clock, reason: str, actor: str = "") -> Marke
         state = _apply(uow, kst_date(now), state, _E.RESUME, now, actor, reason)
         uow.commit()
     return state
+
+
+def daily_loss_notice(pnl: int) -> Notice:
+    return Notice(
+        "daily_loss",
+        "critical",
+        "Daily loss limit reached: entries halted",
+        f"today's PnL is {pnl:,} won; exits and liquidation continue",
+        thread_key="daily_loss",
+    )
 
 
 def current(uow: UnitOfWork, clock: Clock) -> MarketState:

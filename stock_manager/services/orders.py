@@ -251,7 +251,7 @@ def _record(
     return SendResult(_OUTCOMES[event], order.id, detail)
 
 
-def cancel_order(ctx: ServiceContext, order_id: int) -> SendResult:
+def cancel_order(ctx: ServiceContext, order_id: int, lane: Lane = Lane.CANCEL) -> SendResult:
     """Ask the broker to cancel what remains of an acknowledged order."""
     with ctx.uow as uow:
         order = uow.orders.get(order_id)
@@ -263,7 +263,7 @@ def cancel_order(ctx: ServiceContext, order_id: int) -> SendResult:
         pending = _mark_cancel_pending(ctx, lease, order_id)
         if isinstance(pending, SendResult):
             return pending
-        return _send_cancel(ctx, lease, pending)
+        return _send_cancel(ctx, lease, pending, lane)
 
 
 def _mark_cancel_pending(
@@ -282,10 +282,10 @@ def _mark_cancel_pending(
     return order
 
 
-def _send_cancel(ctx: ServiceContext, lease: HeldLease, order: Order) -> SendResult:
+def _send_cancel(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:
     try:
         lease.ensure()
-        with using_lane(Lane.CANCEL):
+        with using_lane(lane):
             ctx.broker.cancel(order.broker_order_no or "", order.broker_branch or "")
     except LeaseLost as exc:
         return SendResult(Outcome.LOST, order.id, str(exc))

@@ -20,6 +20,7 @@ from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
     RecoveryEntry,
+    TaskRun,
     Transition,
     WorkerProcess,
 )
@@ -37,6 +38,8 @@ class Store:
     workers: dict[str, WorkerProcess] = field(default_factory=dict)
     summaries: dict[date, DailySummary] = field(default_factory=dict)
     settlements: dict[date, DailySettlement] = field(default_factory=dict)
+    task_runs: dict[str, TaskRun] = field(default_factory=dict)
+    opening_cash: dict[date, int] = field(default_factory=dict)
     next_order_id: int = 1
 
 
@@ -157,6 +160,34 @@ class FakeMarket:
             raise StaleWrite(f"market {day}: expected {before.value}")
         self.s.market[day] = after
 
+    def set_opening_cash(self, day: date, cash: int) -> None:
+        if day in self.s.market:
+            self.s.opening_cash[day] = cash
+
+    def opening_cash(self, day: date) -> int | None:
+        return self.s.opening_cash.get(day)
+
+
+class FakeTaskRuns:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    def succeeded(self, name: str, at: datetime, value: int | None = None) -> None:
+        run = self.s.task_runs.get(name, TaskRun(name))
+        self.s.task_runs[name] = replace(
+            run, last_success_at=at, last_value=value, successes=run.successes + 1
+        )
+
+    def failed(self, name: str, at: datetime) -> None:
+        run = self.s.task_runs.get(name, TaskRun(name))
+        self.s.task_runs[name] = replace(run, last_failure_at=at, failures=run.failures + 1)
+
+    def get(self, name: str) -> TaskRun | None:
+        return self.s.task_runs.get(name)
+
+    def all(self) -> list[TaskRun]:
+        return sorted(self.s.task_runs.values(), key=lambda r: r.name)
+
 
 class FakeAudit:
     def __init__(self, store: Store) -> None:
@@ -235,6 +266,7 @@ class FakeUnitOfWork:
         self.recovery = FakeRecovery(self._work)
         self.workers = FakeWorkers(self._work)
         self.reports = FakeReports(self._work)
+        self.task_runs = FakeTaskRuns(self._work)
         return self
 
     def __exit__(

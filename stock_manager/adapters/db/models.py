@@ -166,6 +166,7 @@ class MarketStateRow(Base):
     trading_day: Mapped[date] = mapped_column(Date, primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(200), default="")
+    opening_cash: Mapped[int | None] = mapped_column(BigInteger)  # D+2 cash when initialized
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime]
 
@@ -197,6 +198,19 @@ class TransitionRow(Base):
     fence: Mapped[int | None] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(160), default="")
     detail: Mapped[dict[str, Any]]
+
+
+class TaskRunRow(Base):
+    """When each task last succeeded or failed (dead-man switch, metrics)."""
+
+    __tablename__ = "task_runs"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_value: Mapped[int | None] = mapped_column(BigInteger)
+    successes: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class KisTokenRow(Base):

@@ -336,6 +336,15 @@ class SqlMarketRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(f"market {day}: expected {before.value}")
 
+    def set_opening_cash(self, day: date, cash: int) -> None:
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
+        if row is not None:
+            row.opening_cash = cash
+
+    def opening_cash(self, day: date) -> int | None:
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
+        return row.opening_cash if row else None
+
 
 class SqlAuditLog:
     def __init__(self, session: Session) -> None:

@@ -17,6 +17,7 @@ from stock_manager.adapters.db.repositories import (
     SqlSymbolRepository,
     SqlWorkerRepository,
 )
+from stock_manager.adapters.db.task_runs import SqlTaskRunRepository
 from stock_manager.ports import (
     AuditLog,
     FillRepository,
@@ -25,6 +26,7 @@ from stock_manager.ports import (
     RecoveryLog,
     ReportRepository,
     SymbolRepository,
+    TaskRunRepository,
     WorkerRepository,
 )
 
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
     recovery: RecoveryLog
     workers: WorkerRepository
     reports: ReportRepository
+    task_runs: TaskRunRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
@@ -56,6 +59,7 @@ class SqlUnitOfWork:
         self.recovery = SqlRecoveryLog(session)
         self.workers = SqlWorkerRepository(session)
         self.reports = SqlReportRepository(session)
+        self.task_runs = SqlTaskRunRepository(session)
         return self
 
     def __exit__(

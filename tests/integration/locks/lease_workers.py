@@ -47,8 +47,9 @@ def race(backend: str, url: str, namespace: str, seconds: float, out: Any) -> No
     out.put((owner, attempts, held))
 
 
-def paused_holder(backend: str, lock_url: str, namespace: str, db_url: str, ready: Any,
-                  go: Any, out: Any) -> None:
+def paused_holder(
+    backend: str, lock_url: str, namespace: str, db_url: str, ready: Any, go: Any, out: Any
+) -> None:
     """Take the lease, get paused past its TTL (the test SIGSTOPs us), then try to write."""
     from dataclasses import replace
 

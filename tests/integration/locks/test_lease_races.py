@@ -6,6 +6,7 @@ no two intervals overlap and that fences increase with time.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from typing import Any
 
@@ -20,8 +21,10 @@ SECONDS = 3.0
 def run_race(backend: str, url: str, namespace: str = "") -> list[tuple[str, int, list]]:  # type: ignore[type-arg]
     ctx = multiprocessing.get_context("spawn")
     out: Any = ctx.Queue()
-    procs = [ctx.Process(target=race, args=(backend, url, namespace, SECONDS, out))
-             for _ in range(RACERS)]
+    procs = [
+        ctx.Process(target=race, args=(backend, url, namespace, SECONDS, out))
+        for _ in range(RACERS)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=60) for _ in procs]
@@ -31,10 +34,11 @@ def run_race(backend: str, url: str, namespace: str = "") -> list[tuple[str, int
 
 
 def assert_one_holder_at_a_time(results: list[tuple[str, int, list]]) -> int:  # type: ignore[type-arg]
-    intervals = sorted((start, end, fence, owner)
-                       for owner, _, held in results for start, end, fence in held)
+    intervals = sorted(
+        (start, end, fence, owner) for owner, _, held in results for start, end, fence in held
+    )
     assert all(fence > 0 for _, _, fence, _ in intervals), "a release found another holder"
-    for (s1, e1, f1, o1), (s2, e2, f2, o2) in zip(intervals, intervals[1:], strict=False):
+    for (_, e1, f1, o1), (s2, _, f2, o2) in itertools.pairwise(intervals):
         assert e1 <= s2, f"{o1} (fence {f1}) and {o2} (fence {f2}) held at the same time"
         assert f2 > f1, f"fence went from {f1} to {f2}"
     holders = {owner for owner, _, held in results if held}

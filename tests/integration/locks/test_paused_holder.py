@@ -27,8 +27,9 @@ def run(backend: str, lock_url: str, namespace: str, db_url: str) -> dict[str, A
         uow.commit()
     ctx = multiprocessing.get_context("spawn")
     ready, go, out = ctx.Event(), ctx.Event(), ctx.Queue()
-    child = ctx.Process(target=paused_holder,
-                        args=(backend, lock_url, namespace, db_url, ready, go, out))
+    child = ctx.Process(
+        target=paused_holder, args=(backend, lock_url, namespace, db_url, ready, go, out)
+    )
     child.start()
     assert ready.wait(30)
     os.kill(child.pid or 0, signal.SIGSTOP)
@@ -57,7 +58,9 @@ def run(backend: str, lock_url: str, namespace: str, db_url: str) -> dict[str, A
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sql", "redis"])
-def test_paused_holder_cannot_write(backend: str, postgres_url: str, request: pytest.FixtureRequest) -> None:
+def test_paused_holder_cannot_write(
+    backend: str, postgres_url: str, request: pytest.FixtureRequest
+) -> None:
     if backend == "redis":
         lock_url = request.getfixturevalue("redis_url")
         namespace = request.getfixturevalue("redis_namespace")

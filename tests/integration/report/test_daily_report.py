@@ -29,13 +29,26 @@ def seed(uow: SqlUnitOfWork) -> None:
         uow.symbols.save(SymbolTrade("005930"), SymbolTrade("005930", strategy="momentum_breakout"))
         for n, (seq, bought, sold) in enumerate(trades):
             for side, price, minutes in ((Side.BUY, bought, 0), (Side.SELL, sold, 5)):
-                order = uow.orders.add(Order(
-                    idempotency_key(DAY, "005930", side, seq, 0), DAY, "005930", side,
-                    OrderType.LIMIT, 10, price, OrderPurpose.ENTRY))
+                order = uow.orders.add(
+                    Order(
+                        idempotency_key(DAY, "005930", side, seq, 0),
+                        DAY,
+                        "005930",
+                        side,
+                        OrderType.LIMIT,
+                        10,
+                        price,
+                        OrderPurpose.ENTRY,
+                    )
+                )
                 at = T0 + timedelta(minutes=10 * n + minutes)
                 tax = price * 10 * 2 // 1000 if side is Side.SELL else 0
-                uow.fills.add(order.id or 0, Fill(f"{seq}{side.value}", "005930", side, 10, price,
-                                                  at, commission=14, tax=tax))
+                uow.fills.add(
+                    order.id or 0,
+                    Fill(
+                        f"{seq}{side.value}", "005930", side, 10, price, at, commission=14, tax=tax
+                    ),
+                )
         uow.commit()
 
 

@@ -28,17 +28,26 @@ POLICY = ExitPolicy(Decimal("3"), Decimal("5"), Decimal("2"), timedelta(minutes=
         (10_000, 10_000, 60, ExitReason.MAX_HOLDING),
     ],
 )
-def test_exit_policy(price: int, high_water: int, held_minutes: int,
-                     reason: ExitReason | None) -> None:
+def test_exit_policy(
+    price: int, high_water: int, held_minutes: int, reason: ExitReason | None
+) -> None:
     entered = NOW - timedelta(minutes=held_minutes)
     assert POLICY.evaluate(Decimal(10_000), high_water, price, entered, NOW) is reason
 
 
 def exposure(**changes: object) -> Exposure:
-    base = dict(now=NOW, market=MarketState.TRADING, session=regular_session(date(2026, 11, 20)),
-                open_positions=0, total_notional=0, daily_pnl=0, buying_power=10_000_000,
-                orders_last_minute=0, limits=price_limits(10_000),
-                allowed_order_types=LIVE_ORDER_TYPES)
+    base = dict(
+        now=NOW,
+        market=MarketState.TRADING,
+        session=regular_session(date(2026, 11, 20)),
+        open_positions=0,
+        total_notional=0,
+        daily_pnl=0,
+        buying_power=10_000_000,
+        orders_last_minute=0,
+        limits=price_limits(10_000),
+        allowed_order_types=LIVE_ORDER_TYPES,
+    )
     base.update(changes)
     return Exposure(**base)  # type: ignore[arg-type]
 
@@ -65,8 +74,11 @@ def test_a_sound_entry_passes_every_check() -> None:
     ],
 )
 def test_each_check_refuses_with_its_reason(changes: dict[str, object], expected: str) -> None:
-    proposal = GOOD if "allowed_order_types" not in changes else EntryProposal(
-        "005930", 100, 10_000, OrderType.IOC_LIMIT)
+    proposal = (
+        GOOD
+        if "allowed_order_types" not in changes
+        else EntryProposal("005930", 100, 10_000, OrderType.IOC_LIMIT)
+    )
     reasons = check_entry(proposal, exposure(**changes), RiskLimits())
     assert len(reasons) == 1
     assert expected in reasons[0]

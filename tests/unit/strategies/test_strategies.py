@@ -21,8 +21,10 @@ def quote(price: int) -> Quote:
 
 def candles(closes: list[int], volumes: list[int] | None = None, spread: int = 10) -> list[Candle]:
     volumes = volumes or [1_000] * len(closes)
-    return [Candle("005930", T0 + timedelta(minutes=i), c, c + spread, c - spread, c, v)
-            for i, (c, v) in enumerate(zip(closes, volumes, strict=True))]
+    return [
+        Candle("005930", T0 + timedelta(minutes=i), c, c + spread, c - spread, c, v)
+        for i, (c, v) in enumerate(zip(closes, volumes, strict=True))
+    ]
 
 
 def test_momentum_buys_a_new_high_on_volume() -> None:
@@ -52,7 +54,11 @@ def test_momentum_sells_below_the_recent_low() -> None:
     history = candles([10_000] * 21)
     holding = Holding(10, Decimal(10_000))
     assert MomentumBreakout(lookback=20).should_sell(MarketView(quote(9_900), history), holding).act
-    assert not MomentumBreakout(lookback=20).should_sell(MarketView(quote(10_000), history), holding).act
+    assert (
+        not MomentumBreakout(lookback=20)
+        .should_sell(MarketView(quote(10_000), history), holding)
+        .act
+    )
 
 
 def test_bollinger_buys_below_the_lower_band_and_sells_at_the_middle() -> None:
@@ -67,7 +73,8 @@ def test_bollinger_buys_below_the_lower_band_and_sells_at_the_middle() -> None:
 
 def test_registry_builds_by_name_and_names_unknown_ones() -> None:
     assert [s.name for s in build(["momentum_breakout", "bollinger_reversion"])] == [
-        "momentum_breakout", "bollinger_reversion",
+        "momentum_breakout",
+        "bollinger_reversion",
     ]
     with pytest.raises(UnknownStrategy, match="STRATEGIES: unknown nope"):
         build(["nope"])
