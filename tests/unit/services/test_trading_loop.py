@@ -1,0 +1,210 @@
+"""Scans, price checks, exits, the dead-man switch and liquidation, on fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from stock_manager.domain.broker import Candle, RankedStock
+from stock_manager.domain.exits import ExitPolicy, ExitReason
+from stock_manager.domain.market import MarketState
+from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType, Side
+from stock_manager.domain.risk import RiskLimits
+from stock_manager.domain.trade import SymbolState
+from stock_manager.services.entry import EntryPlan, enter_checked
+from stock_manager.services.health import PRICE_CHECK, dead_man_check
+from stock_manager.services.liquidation import liquidate_round, liquidation_due
+from stock_manager.services.orders import Outcome
+from stock_manager.services.prices import check_prices, on_tick
+from stock_manager.services.scan import scan
+from stock_manager.services.sync import sync_orders
+from stock_manager.strategies.momentum import MomentumBreakout
+from tests.unit.services.conftest import World, make_world
+
+
+def breakout(world: World, symbol: str = "005930") -> None:
+    """20 quiet minutes at 10,000, then a minute at 10,100 on triple volume."""
+    now = world.clock.now()
+    world.broker.minute[symbol] = [
+        Candle(symbol, now - timedelta(minutes=21 - i), 10_000, 10_010, 9_990, 10_000, 1_000)
+        for i in range(20)
+    ] + [Candle(symbol, now, 10_000, 10_100, 10_000, 10_100, 3_000)]
+    world.broker.set_quote(symbol, 10_100, ask=10_110, volume=200_000, turnover=2_000_000_000)
+    world.broker.set_book(symbol, asks=[(10_110, 500)], bids=[(10_100, 500)])
+    world.broker.rank = [RankedStock(1, symbol, "삼성전자", 10_100, Decimal(1), 200_000, 1)]
+
+
+def holding(world: World, quantity: int = 10, price: int = 10_000) -> None:
+    world.broker.set_quote("005930", price)
+    world.broker.set_book("005930", asks=[(price + 10, 100)], bids=[(price, 100)])
+    result = enter_checked(
+        world.ctx, EntryPlan("005930", quantity, price, OrderType.LIMIT, "momentum_breakout")
+    )
+    assert result.outcome is Outcome.SUBMITTED, result.detail
+    (order,) = [o for o in world.orders() if o.side is Side.BUY]
+    world.broker.fill(order.broker_order_no, quantity, price)
+    sync_orders(world.ctx)
+    assert world.symbol().state is SymbolState.HOLDING
+
+
+def test_scan_plans_a_sized_marketable_entry_for_a_breakout() -> None:
+    world = make_world(
+        strategies=(MomentumBreakout(),), risk=RiskLimits(max_notional_per_symbol=1_000_000)
+    )
+    breakout(world)
+    result = scan(world.ctx)
+    (plan,) = result.plans
+    assert (plan.symbol, plan.price, plan.order_type) == ("005930", 10_110, OrderType.LIMIT)
+    assert plan.quantity == 1_000_000 // 10_110
+    assert plan.strategy == "momentum_breakout"
+
+
+def test_scan_filters_and_skips_held_symbols() -> None:
+    world = make_world(strategies=(MomentumBreakout(),))
+    breakout(world)
+    world.broker.set_quote("005930", 10_100, volume=10, turnover=100)  # too thin
+    result = scan(world.ctx)
+    assert result.plans == ()
+    assert "volume" in result.refused["005930"]
+
+
+def test_scan_does_nothing_when_entries_are_closed(world: World) -> None:
+    world.set_market(MarketState.STOPPED)
+    assert "STOPPED" in scan(world.ctx).skipped
+    assert world.broker.calls == []
+
+
+def test_entries_are_refused_with_every_reason(world: World) -> None:
+    world.set_market(MarketState.STOPPED)
+    result = enter_checked(world.ctx, EntryPlan("005930", 10, 71_505, OrderType.LIMIT, "s"))
+    assert result.outcome is Outcome.SKIPPED
+    assert "STOPPED" in result.detail
+    assert "tick" in result.detail
+
+
+def test_price_check_marks_and_raises_the_high_water(world: World) -> None:
+    holding(world)
+    world.broker.set_quote("005930", 10_200)
+    result = check_prices(world.ctx)
+    assert result.marked == 1
+    assert (world.symbol().last_price, world.symbol().high_water) == (10_200, 10_200)
+    assert result.exits == ()
+
+
+def test_a_stop_loss_is_planned_by_the_poll_and_sent_by_a_tick() -> None:
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
+    holding(world)
+    world.broker.set_quote("005930", 9_690)
+    (plan,) = check_prices(world.ctx).exits
+    assert plan.reason is ExitReason.STOP_LOSS
+    result = on_tick(world.ctx, "005930", 9_690)
+    assert result is not None
+    assert result.outcome is Outcome.SUBMITTED
+    sell = world.orders()[-1]
+    assert (sell.side, sell.order_type, sell.quantity) == (Side.SELL, OrderType.BEST, 10)
+    assert world.symbol().state is SymbolState.EXITING
+
+
+def test_a_tick_that_breaks_nothing_sends_nothing(world: World) -> None:
+    holding(world)
+    assert on_tick(world.ctx, "005930", 10_050) is None
+    assert world.symbol().state is SymbolState.HOLDING
+
+
+def test_a_daily_loss_breach_halts_entries_and_alerts() -> None:
+    world = make_world(risk=RiskLimits(max_daily_loss=5_000))
+    holding(world)
+    world.broker.set_quote("005930", 9_000)
+    check_prices(world.ctx)
+    with world.uow:
+        assert world.uow.market.get(world.day) is MarketState.STOPPED
+    assert "daily_loss" in world.notifier.kinds()
+
+
+def test_the_dead_man_switch_halts_when_price_checks_go_silent(world: World) -> None:
+    with world.uow:
+        world.uow.task_runs.succeeded(PRICE_CHECK, world.clock.now())
+        world.uow.commit()
+    world.clock.advance(10)
+    assert dead_man_check(world.ctx) is False
+    world.clock.advance(30)
+    assert dead_man_check(world.ctx) is True
+    with world.uow:
+        assert world.uow.market.get(world.day) is MarketState.STOPPED
+    assert world.notifier.kinds() == ["dead_man"]
+
+
+def at_liquidation(world: World) -> None:
+    world.clock.moment = world.clock.moment.replace(hour=15, minute=11)
+
+
+def test_liquidation_waits_for_its_time_when_scheduled(world: World) -> None:
+    holding(world)
+    report = liquidate_round(world.ctx, scheduled=True)
+    assert not report.ran
+    assert "not due" in report.note
+
+
+def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: World) -> None:
+    holding(world)
+    world.broker.set_quote("000660", 100_000)
+    enter_checked(world.ctx, EntryPlan("000660", 1, 100_000, OrderType.LIMIT, "s"))
+    at_liquidation(world)
+    first = liquidate_round(world.ctx, scheduled=True)
+    assert first.ran
+    assert not first.done
+    with world.uow:
+        assert world.uow.market.get(world.day) is MarketState.CLOSING
+    buy = next(o for o in world.orders() if o.symbol == "000660")
+    sell = next(o for o in world.orders() if o.side is Side.SELL)
+    assert buy.status is OrderStatus.CANCEL_PENDING
+    assert (sell.order_type, sell.price, sell.purpose) == (
+        OrderType.LIMIT,
+        10_000,
+        OrderPurpose.LIQUIDATION,
+    )
+    world.broker.fill(sell.broker_order_no, 10, 10_000)
+    world.clock.advance(5)
+    final = liquidate_round(world.ctx)
+    assert final.done
+    assert final.flat
+    assert world.symbol().state is SymbolState.FLAT
+
+
+def test_a_stale_sell_escalates_to_market(world: World) -> None:
+    holding(world)
+    at_liquidation(world)
+    liquidate_round(world.ctx)
+    world.clock.advance(25)  # the marketable limit is still open after escalate_after
+    liquidate_round(world.ctx)
+    world.clock.advance(5)
+    liquidate_round(world.ctx)
+    sells = [o for o in world.orders() if o.side is Side.SELL]
+    assert [o.order_type for o in sells] == [OrderType.LIMIT, OrderType.MARKET]
+    assert sells[0].status is OrderStatus.CANCELED
+
+
+def test_rounds_are_spaced_so_many_triggers_make_one_chain(world: World) -> None:
+    holding(world)
+    at_liquidation(world)
+    assert liquidate_round(world.ctx).ran
+    assert not liquidate_round(world.ctx).ran  # a second trigger within the round interval
+    assert not liquidation_due(world.ctx)  # nor does the deadline guard start another
+
+
+def test_past_the_hard_cut_nothing_is_sent_and_an_alert_goes_out(world: World) -> None:
+    holding(world)
+    world.clock.moment = world.clock.moment.replace(hour=15, minute=19, second=30)
+    report = liquidate_round(world.ctx)
+    assert report.done
+    assert not report.flat
+    assert report.remaining == ("005930",)
+    assert [o.side for o in world.orders()] == [Side.BUY]
+    assert "liquidation_incomplete" in world.notifier.kinds()
+
+
+def test_the_deadline_guard_starts_a_missed_liquidation(world: World) -> None:
+    holding(world)
+    assert not liquidation_due(world.ctx)
+    at_liquidation(world)
+    assert liquidation_due(world.ctx)
