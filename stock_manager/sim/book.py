@@ -54,6 +54,19 @@ def down(price: int) -> int:
     return price - tick_size(price - 1) if price > 1 else 0
 
 
+def nearest_tick(price: float) -> int:
+    """The on-tick price nearest to ``price`` (at least 1 won)."""
+    whole = max(1, int(price))
+    tick = tick_size(whole)
+    lower = whole - whole % tick
+    return lower + tick if price - lower >= tick / 2 else lower
+
+
+def to_tick(price: float, limits: PriceLimits) -> int:
+    """The nearest on-tick price, kept inside the day's limits."""
+    return min(limits.upper, max(limits.lower, nearest_tick(price)))
+
+
 def _mix(value: int) -> int:
     value = (value ^ (value >> 16)) * 0x45D9F3B & 0xFFFFFFFF
     value = (value ^ (value >> 16)) * 0x45D9F3B & 0xFFFFFFFF

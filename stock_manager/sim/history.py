@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from stock_manager.domain.krx import PriceLimits, round_to_tick
+from stock_manager.domain.krx import PriceLimits
+from stock_manager.sim.book import nearest_tick, to_tick
 from stock_manager.sim.process import ProcessParams
 
 
@@ -51,7 +52,7 @@ def business_days_before(day: date, count: int) -> list[date]:
 
 
 def _tick(price: float) -> int:
-    return round_to_tick(int(max(1.0, price)))
+    return nearest_tick(max(1.0, price))
 
 
 def daily_bars(
@@ -99,13 +100,12 @@ def intraday_backfill(
     for _ in range(count):
         path = [log_price]
         for _ in range(4):
-            move = params.drift_candle / 4 + params.kappa_candle / 4 * (anchor - log_price)
+            move = params.drift_candle / 8 + params.kappa_candle / 4 * (anchor - log_price)
             log_price = min(hi, max(lo, log_price + move + quiet * sub_sigma * rng.gauss(0, 1)))
             path.append(log_price)
-        prices = [_tick(math.exp(point)) for point in path]
+        prices = [to_tick(math.exp(point), limits) for point in path]
         volume = params.trade_qty * trades_per_candle * rng.lognormvariate(0.0, 0.4)
         candles.append(
             CandleBar(prices[0], max(prices), min(prices), prices[-1], max(1, int(volume)))
         )
-        log_price = math.log(prices[-1])
     return candles

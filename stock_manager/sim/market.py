@@ -8,8 +8,8 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stock_manager.domain.krx import PriceLimits, price_limits, tick_size
-from stock_manager.sim.book import Book, build_book
+from stock_manager.domain.krx import price_limits
+from stock_manager.sim.book import Book, build_book, to_tick
 from stock_manager.sim.history import DailyBar, daily_bars, intraday_backfill
 from stock_manager.sim.process import PriceProcess, ProcessParams, draw_params
 from stock_manager.sim.universe import SymbolSpec
@@ -39,15 +39,6 @@ class Trade:
     at: datetime
     buyer_initiated: bool
     auction: bool = False
-
-
-def to_tick(price: float, limits: PriceLimits) -> int:
-    """The nearest on-tick price, kept inside the day's limits."""
-    whole = max(1, int(price))
-    tick = tick_size(whole)
-    lower = whole - whole % tick
-    snapped = lower + tick if price - lower >= tick / 2 else lower
-    return min(limits.upper, max(limits.lower, snapped))
 
 
 class SymbolMarket:

@@ -32,6 +32,7 @@ REGIME_WEIGHTS = (
 )
 BREAKOUT_VOLUME = 4.0
 QUIET = 0.6  # volatility scale of a range before its breakout
+TREND_DECAY_CANDLES = 120.0  # trends fade: drift x exp(-candle / this), so a day stays sane
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,9 @@ def _regime(rng: random.Random) -> Regime:
 
 def draw_params(rng: random.Random, price: int) -> ProcessParams:
     regime = _regime(rng)
-    sigma = rng.uniform(0.0015, 0.004)
+    sigma = rng.uniform(0.001, 0.003)
     drift = {Regime.TREND_UP: 1.0, Regime.TREND_DOWN: -1.0}.get(regime, 0.0)
-    drift *= rng.uniform(0.2, 0.45) * sigma
+    drift *= rng.uniform(0.15, 0.35) * sigma
     kappa = rng.uniform(0.08, 0.25) if regime is Regime.MEAN_REVERT else 0.0
     breakout = regime is Regime.BREAKOUT
     direction = 1.0 if rng.random() < 0.8 else -1.0
@@ -130,7 +131,8 @@ class PriceProcess:
         z = self.rng.gauss(0.0, 1.0)
         phase = self._breakout_phase(trade_index)
         sigma = self._sigma * (QUIET if phase < 0 else 1.0)
-        move = self._drift + self._kappa * (self.anchor - self.log_price) + sigma * z
+        drift = self._drift * math.exp(-trade_index / self.steps_per_candle / TREND_DECAY_CANDLES)
+        move = drift + self._kappa * (self.anchor - self.log_price) + sigma * z
         volume = 1.0 + 0.5 * abs(z)
         if phase == 0:
             move += self._breakout_step

@@ -63,7 +63,7 @@ class SimApp:
         return f"ws://{self.config.host}:{self.ws_port}"
 
     async def _serve(self, app: web.Application, port: int) -> int:
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         self._runners.append(runner)
         await web.TCPSite(runner, self.config.host, port, reuse_address=True).start()

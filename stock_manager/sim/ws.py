@@ -138,7 +138,7 @@ class WsHub:
 
     # -- connections ---------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=1 << 20, timeout=2.0)
         await ws.prepare(request)
         session = WsSession(ws, request, self.config.ws_queue_limit)
         self.sessions.add(session)
