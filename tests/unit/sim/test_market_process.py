@@ -96,3 +96,16 @@ def test_history_is_there_at_start(make_exchange: MakeExchange) -> None:
     assert all(
         bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high for bar in bars
     )
+
+
+def test_backfill_has_no_rounding_drift() -> None:
+    import random
+
+    from stock_manager.domain.krx import price_limits
+    from stock_manager.sim.history import intraday_backfill
+    from stock_manager.sim.process import ProcessParams
+
+    flat = ProcessParams(Regime.RANDOM, 0.0, 0.0, 0.0, -1, 3, 0.0, 10.0, 1.0)
+    for price in (1_000, 20_000, 50_100, 200_500):  # exp(log(p)) < p for each
+        bars = intraday_backfill(random.Random(1), flat, price, 200, 10.0, price_limits(price))
+        assert {bar.close for bar in bars} == {price}
