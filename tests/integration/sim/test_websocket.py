@@ -171,3 +171,19 @@ def test_wrong_hts_id_drops_the_socket_without_a_close_frame(kis: Kis) -> None:
         with pytest.raises(ConnectionClosed) as caught:
             socket.recv(timeout=3)
     assert caught.value.rcvd is None
+
+
+def test_exchange_reject_sends_a_refusal_notice(kis: Kis) -> None:
+    key = kis.approval_key()
+    kis.admin("faults", {"exchange_reject_rate": 1.0})
+    with ws_connect(kis.server) as socket:
+        socket.send(subscribe_message(key, "H0STCNI0", "simuser"))
+        out = recv_json(socket)["body"]["output"]
+        odno = kis.order("buy", "005930", "01", 1).json()["output"]["ODNO"]
+        notices = [
+            decrypt(recv_data(socket, "H0STCNI0")[3], out["key"], out["iv"]).split("^")
+            for _ in range(2)
+        ]
+    accepted, refused = notices
+    assert (accepted[2], accepted[12], accepted[13]) == (odno, "0", "1")
+    assert (refused[2], refused[12], refused[13]) == (odno, "1", "1")
