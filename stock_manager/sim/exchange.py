@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from stock_manager.domain.clock import KST
@@ -85,7 +85,7 @@ class Exchange:
         return phase_at(self.session, moment or self.clock.now())
 
     @property
-    def trading_day(self) -> Any:
+    def trading_day(self) -> date:
         return self.session.day
 
     def advance(self, now: datetime | None = None) -> int:

@@ -155,15 +155,14 @@ def _multi_row(m: SymbolMarket) -> dict[str, Any]:
 
 
 def multprice(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
+    """Up to 30 symbols in ``FID_INPUT_ISCD_1..30``; blank or absent slots are skipped."""
+    req.require("FID_INPUT_ISCD_1")
     rows = []
     for n in range(1, 31):
-        if f"FID_INPUT_ISCD_{n}" not in req.params or not req.get(f"FID_INPUT_ISCD_{n}").strip():
-            continue
-        market = _symbol(req, ex, f"_{n}")
-        if market is not None:
-            rows.append(_multi_row(market))
-    if "FID_INPUT_ISCD_1" not in req.params:
-        raise InputError("FID_INPUT_ISCD_1", missing=True)
+        if req.get(f"FID_INPUT_ISCD_{n}").strip():
+            market = _symbol(req, ex, f"_{n}")
+            if market is not None:
+                rows.append(_multi_row(market))
     return ok(ex.config.env, Msg.QUOTE_OK, output=rows)
 
 
