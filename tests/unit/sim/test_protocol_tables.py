@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,21 @@ def test_config_validation_names_the_problem() -> None:
     config = SimConfig(env="paper")
     assert (config.cano, config.product_code, config.effective_rate_limit) == ("12345678", "01", 2)
     assert SimConfig(rate_limit=0).effective_rate_limit == 0
+
+
+def test_symbols_file_lines(tmp_path: Path) -> None:
+    from stock_manager.sim.universe import UniverseError, from_file, generated
+
+    listing = tmp_path / "symbols.txt"
+    listing.write_text("# code,name,close\n005930,삼성전자,71500\n000660 SK하이닉스\n\n035720\n")
+    specs = from_file(listing, seed=1)
+    assert [(s.code, s.name) for s in specs] == [
+        ("005930", "삼성전자"),
+        ("000660", "SK하이닉스"),
+        ("035720", "035720"),
+    ]
+    assert specs[0].prev_close == 71_500
+    listing.write_text("12\n")
+    with pytest.raises(UniverseError, match="line 1"):
+        from_file(listing, seed=1)
+    assert [s.code for s in generated(32, 1)][30:] == ["950030", "950031"]
