@@ -73,9 +73,19 @@ class _KisGroup(click.Group):
             sys.exit(1)
 
 
+def migrate_embedded() -> None:
+    """On the embedded SQLite default the shared token lives in the database: bring it to head."""
+    settings = container().settings
+    if settings.should_auto_migrate and settings.effective_lock_backend == "sql":
+        from stock_manager.adapters.db.migrate import upgrade
+
+        upgrade(settings.effective_database_url)
+
+
 @click.group("kis", cls=_KisGroup)
 def kis() -> None:
     """Talk to KIS (or the simulator) directly."""
+    migrate_embedded()
 
 
 @kis.command("check")
@@ -185,20 +195,12 @@ def orders(day: datetime | None, as_json: bool) -> None:
     if as_json:
         _emit_json(rows)
         return
-    table = Table(
-        "odno",
-        "orig",
-        "time",
-        "symbol",
-        "side",
-        "type",
-        "qty",
-        "price",
-        "filled",
-        "avg",
-        "left",
-        "state",
-    )
+    table = Table(title=f"orders {day.date() if day else 'today'}", title_justify="left")
+    for name in ("odno", "orig"):
+        table.add_column(name, no_wrap=True, min_width=10)
+    for name in ("time", "symbol", "side", "type", "qty", "price", "filled", "avg", "left"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("state")
     for o in rows:
         avg = o.filled_amount // o.filled_quantity if o.filled_quantity else 0
         state = "cancelled" if o.cancelled else ("open" if o.is_open else "done")

@@ -78,7 +78,8 @@ class KISOrderOutcomeUnknown(KISError, OrderOutcomeUnknown):
 
 # Gateway and query-server codes (kis-api §5). Business codes (4xxxxxxx, APBK…) are rejections.
 AUTH_CODES = frozenset({"EGW00121", "EGW00122", "EGW00123", "EGW00205"})
-REISSUE_CODES = frozenset({"EGW00121", "EGW00123"})  # the token itself is bad: reissue once
+# The token is bad or unknown (KIS forgets tokens in maintenance): reissue once per generation.
+REISSUE_CODES = frozenset({"EGW00121", "EGW00122", "EGW00123"})
 RATE_CODES = frozenset({"EGW00201", "EGW00133", "EGW00215"})
 CONFIG_CODES = frozenset(
     {

@@ -174,7 +174,7 @@ class KisRestClient:
             **self._account,
             "AFHR_FLPR_YN": "N",
             "OFL_YN": "",
-            "INQR_DVSN": "02",
+            "INQR_DVSN": "01",  # 02 (by symbol) refused since 2026-02-10 (python-kis#81)
             "UNPR_DVSN": "01",
             "FUND_STTL_ICLD_YN": "N",
             "FNCG_AMT_AUTO_RDPT_YN": "N",

@@ -169,7 +169,9 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     """Forward KIS real-time prices and execution notices to Celery tasks."""
     from stock_manager.bootstrap import container
     from stock_manager.celery_app import app
+    from stock_manager.cli.kis import migrate_embedded
 
+    migrate_embedded()
     c = container()
     settings, env = c.settings, c.kis.env
     extra = [s.strip() for s in symbols.split(",") if s.strip()]

@@ -149,6 +149,7 @@ def test_balance_follows_tr_cont_across_pages(harness: Harness) -> None:
     assert second.url.params["CTX_AREA_NK100"] == page1["ctx_area_nk100"].strip()
     assert second.url.params["CTX_AREA_FK100"] == page1["ctx_area_fk100"].strip()
     assert second.url.params["CANO"] == "50071234"
+    assert first.url.params["INQR_DVSN"] == "01"  # KIS refuses 02 since 2026-02-10
 
 
 def test_paging_stops_when_kis_repeats_the_continuation_key(harness: Harness) -> None:

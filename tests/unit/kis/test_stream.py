@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from stock_manager.adapters.kis.stream import (
     Forwarder,
     notice_kwargs,
@@ -129,3 +131,8 @@ def test_subscriptions_put_notices_first_then_held_then_extra_without_duplicates
         Subscription("H0STCNT0", "035420"),
     ]
     assert wanted([], ["005930"], "H0STCNI9", "") == [Subscription("H0STCNT0", "005930")]
+
+
+def test_the_notice_task_can_read_what_the_stream_sends() -> None:
+    wire = pytest.importorskip("stock_manager.services.wire")
+    assert wire.notice_from_wire(notice_kwargs(NOTICE)["notice"]) == NOTICE
