@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 import httpx
 
 from stock_manager.adapters.kis.broker import KisBroker
+from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
-from stock_manager.adapters.kis.http import KisCredentials, KisHttp, RetryPolicy
+from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.orders import KisOrderClient
 from stock_manager.adapters.kis.rate_limit import FileRateLimiter, RedisRateLimiter
 from stock_manager.adapters.kis.rest import KisRestClient

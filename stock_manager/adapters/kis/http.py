@@ -9,28 +9,25 @@ masks every secret in what it logs or raises.
 Orders (``Endpoint.order``) are never retried blindly. Once an order request may have left,
 a timeout, a dropped connection or an HTTP 5xx raises ``KISOrderOutcomeUnknown``, unless the
 reply carries a gateway code that proves it was refused before routing (``NOT_EXECUTED_CODES``:
-``EGW00201`` is retried within ``throttle_budget``, ``EGW00121``/``EGW00123`` after one
-reissue). Failing to connect at all is not ambiguous: nothing was sent.
+``EGW00201`` is retried within ``throttle_budget``; ``EGW00121``-``EGW00123``, a refused
+token, after one reissue). Failing to connect at all is not ambiguous: nothing was sent.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
-from stock_manager.adapters.kis import trids
+from stock_manager.adapters.kis import trids, wire
+from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
 from stock_manager.adapters.kis.errors import (
-    EMPTY_RESULT_CODES,
     NOT_EXECUTED_CODES,
     REISSUE_CODES,
     KISConfigError,
@@ -39,55 +36,17 @@ from stock_manager.adapters.kis.errors import (
     KISOrderOutcomeUnknown,
     KISRateLimitError,
     KISTransientError,
-    KISValidationError,
-    describe,
-    error_type,
 )
-from stock_manager.adapters.kis.masking import Masker, mask_account, mask_secret, protect_logs
+from stock_manager.adapters.kis.masking import protect_logs
 from stock_manager.adapters.kis.parsing import Row
 from stock_manager.adapters.kis.rate_limit import Penalizable
 from stock_manager.adapters.kis.token_store import Credential, TokenStore
 from stock_manager.adapters.kis.tokens import Issued, TokenManager, TokenPolicy
+from stock_manager.adapters.kis.wire import KisResponse
 from stock_manager.domain.clock import KST
 from stock_manager.ports import Lane, RateLimiter, current_lane
 
 log = logging.getLogger("stock_manager.kis")
-
-# Errors raised before any byte of the request could have reached KIS.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-
-
-@dataclass(frozen=True)
-class KisCredentials:
-    app_key: SecretStr
-    app_secret: SecretStr
-    account_no: str  # CANO-ACNT_PRDT_CD, e.g. 12345678-01
-    hts_id: str = ""
-
-    def __repr__(self) -> str:
-        return (
-            f"KisCredentials(app_key={mask_secret(self.app_key.get_secret_value())}, "
-            f"account_no={mask_account(self.account_no)})"
-        )
-
-    @property
-    def cano(self) -> str:
-        return self.account_no.partition("-")[0]
-
-    @property
-    def product_code(self) -> str:
-        return self.account_no.partition("-")[2] or "01"
-
-    @property
-    def key_id(self) -> str:
-        """A stable, non-secret name for the app key (store keys, limiter keys)."""
-        return hashlib.sha256(self.app_key.get_secret_value().encode()).hexdigest()[:16]
-
-    def masker(self) -> Masker:
-        """A masker of these credentials; also registers them for log masking."""
-        secrets = [self.app_key.get_secret_value(), self.app_secret.get_secret_value()]
-        protect_logs(secrets, [self.account_no])
-        return Masker(secrets, [self.account_no])
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,27 +61,6 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
-
-
-@dataclass(frozen=True)
-class KisResponse:
-    status: int
-    body: Row
-    tr_id: str = ""
-    tr_cont: str = ""  # response header: F/M more pages, D/E last
-    error: KISError | None = field(default=None, repr=False)
-    empty: bool = False  # a query TR's "nothing to show" (70070000)
-
-    @property
-    def has_next(self) -> bool:
-        return self.tr_cont.strip().upper() in ("F", "M")
-
-    def context(self, suffix: str = "100") -> dict[str, str]:
-        """The continuation keys to copy into the next page's request."""
-        return {
-            f"CTX_AREA_FK{suffix}": self.body.text(f"ctx_area_fk{suffix}"),
-            f"CTX_AREA_NK{suffix}": self.body.text(f"ctx_area_nk{suffix}"),
-        }
 
 
 @dataclass
@@ -153,14 +91,18 @@ class KisHttp:
         self.masker = credentials.masker()
         self._client = client
         self._sleep, self._clock = sleep, clock
-        base = f"{env.name}:{credentials.key_id}"
         policy = token_policy or TokenPolicy()
         self.tokens = TokenManager(
-            token_store, base + ":token", self.issue_access_token, policy, clock=clock, sleep=sleep
+            token_store,
+            f"{env.name}:token:{credentials.key_id}",
+            self.issue_access_token,
+            policy,
+            clock=clock,
+            sleep=sleep,
         )
         self.approvals = TokenManager(
             token_store,
-            base + ":approval",
+            f"{env.name}:approval:{credentials.key_id}",
             self.issue_approval_key,
             policy,
             clock=clock,
@@ -275,25 +217,6 @@ class KisHttp:
         self.limiter.acquire(lane, timeout=self.retry.limiter_timeout)
 
     # -- one exchange -----------------------------------------------------------------------
-    def _headers(
-        self, endpoint: trids.Endpoint, token: str | None, tr_cont: str, extra: Mapping[str, str]
-    ) -> dict[str, str]:
-        headers = {
-            "content-type": "application/json; charset=utf-8",
-            "accept": "application/json",
-            "appkey": self.credentials.app_key.get_secret_value(),
-            "appsecret": self.credentials.app_secret.get_secret_value(),
-            "custtype": "P",
-        }
-        if token is not None:
-            headers["authorization"] = f"Bearer {token}"
-        tr_id = endpoint.tr_id(self.env.dialect, self.env.use_old_tr_ids)
-        if tr_id:
-            headers["tr_id"] = tr_id
-            headers["tr_cont"] = tr_cont
-        headers.update(extra)
-        return headers
-
     def _exchange(
         self,
         endpoint: trids.Endpoint,
@@ -305,20 +228,22 @@ class KisHttp:
         order: bool = False,
     ) -> KisResponse:
         tr_id = endpoint.tr_id(self.env.dialect, self.env.use_old_tr_ids)
-        headers = self._headers(endpoint, token, tr_cont, extra or {})
+        sent_headers = wire.headers(
+            self.env, self.credentials, endpoint, token, tr_cont, extra or {}
+        )
         started = time.perf_counter()
         try:
             reply = self._client.request(
                 endpoint.method,
                 self.env.rest_url + endpoint.path,
                 params={k: str(v) for k, v in params.items()} or None,
-                json=_json_body(endpoint, body) if body is not None else None,
-                headers=headers,
+                json=wire.json_body(endpoint, body) if body is not None else None,
+                headers=sent_headers,
                 timeout=self.env.timeout,
             )
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, endpoint, tr_id, order) from None
-        response = self._parse(reply, endpoint, tr_id)
+            raise wire.transport_error(exc, endpoint, tr_id, order, self.masker) from None
+        response = wire.parse_reply(reply, endpoint, tr_id, self.masker)
         log.debug(
             "KIS %s %s %s -> %s %s in %.0f ms",
             endpoint.method,
@@ -329,43 +254,6 @@ class KisHttp:
             (time.perf_counter() - started) * 1000,
         )
         return response
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, endpoint: trids.Endpoint, tr_id: str, order: bool
-    ) -> KISError:
-        what = self.masker(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-        log.warning("KIS %s %s failed: %s", endpoint.method, endpoint.name, what)
-        if order and not isinstance(exc, _NOT_SENT):
-            return KISOrderOutcomeUnknown(
-                f"{endpoint.name}: {what} after the order was sent; it may exist", tr_id=tr_id
-            )
-        if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-            return KISConfigError(f"{endpoint.name}: bad KIS_REST_URL: {what}", tr_id=tr_id)
-        sent = "not sent" if isinstance(exc, _NOT_SENT) else "no reply"
-        return KISTransientError(f"{endpoint.name}: {sent}: {what}", tr_id=tr_id)
-
-    def _parse(self, reply: httpx.Response, endpoint: trids.Endpoint, tr_id: str) -> KisResponse:
-        status = reply.status_code
-        try:
-            data = reply.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            return _unreadable(status, endpoint, tr_id)
-        body = Row(data, endpoint.name)
-        tr_cont = reply.headers.get("tr_cont", "")
-        code = body.text("msg_cd") or body.text("error_code")
-        rt_cd = body.text("rt_cd")
-        failed = status >= 400 or rt_cd not in ("", "0") or bool(body.text("error_code"))
-        if not failed:
-            return KisResponse(status, body, tr_id, tr_cont)
-        if code in EMPTY_RESULT_CODES and endpoint.method == "GET":
-            return KisResponse(status, body, tr_id, tr_cont, empty=True)
-        text = body.text("msg1") or body.text("error_description") or body.text("message")
-        message = self.masker(describe(code, text, tr_id, status))
-        error = error_type(code, status)(message, code=code, status=status, tr_id=tr_id)
-        log.warning("KIS %s %s refused: %s", endpoint.method, endpoint.name, message)
-        return KisResponse(status, body, tr_id, tr_cont, error=error)
 
     # -- credentials ------------------------------------------------------------------------
     def _oauth(self, endpoint: trids.Endpoint, body: Mapping[str, object]) -> Row:
@@ -434,7 +322,7 @@ class KisHttp:
 
     def hashkey(self, body: Mapping[str, object]) -> str:
         """``POST /uapi/hashkey``: the ``HASH`` of an order body (optional at KIS)."""
-        return self._oauth(trids.HASHKEY, _json_body(trids.ORDER_BUY, body)).need_text("HASH")
+        return self._oauth(trids.HASHKEY, wire.json_body(trids.ORDER_BUY, body)).need_text("HASH")
 
     def _hashkey_header(self, body: Mapping[str, object]) -> dict[str, str]:
         if not self.env.use_hashkey:
@@ -445,24 +333,3 @@ class KisHttp:
             raise
         except KISError as exc:  # the order itself was not sent
             raise KISTransientError(f"hashkey failed, order not sent: {exc}") from None
-
-
-def _unreadable(status: int, endpoint: trids.Endpoint, tr_id: str) -> KisResponse:
-    """A reply without a JSON object: a proxy's error page, or a broken server."""
-    kind = KISTransientError if status >= 500 else KISValidationError
-    error = kind(
-        f"{endpoint.name}: HTTP {status} with a body that is not a JSON object",
-        status=status,
-        tr_id=tr_id,
-    )
-    return KisResponse(status, Row({}), tr_id, error=error)
-
-
-def _json_body(endpoint: trids.Endpoint, body: Mapping[str, object]) -> dict[str, str]:
-    """Values as strings; keys upper case on ``/uapi`` TRs (KIS requires it)."""
-    upper = endpoint.path.startswith("/uapi/domestic-stock")
-    return {(k.upper() if upper else k): _text(v) for k, v in body.items()}
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)

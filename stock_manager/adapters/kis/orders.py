@@ -14,7 +14,8 @@ from datetime import datetime
 
 from stock_manager.adapters.kis import mapping, trids
 from stock_manager.adapters.kis.errors import KISOrderOutcomeUnknown, KISValidationError
-from stock_manager.adapters.kis.http import KisHttp, KisResponse
+from stock_manager.adapters.kis.http import KisHttp
+from stock_manager.adapters.kis.wire import KisResponse
 from stock_manager.domain.broker import OrderAck, OrderRequest
 from stock_manager.domain.clock import KST
 from stock_manager.domain.orders import PAPER_ORDER_TYPES, OrderType, Side

@@ -13,8 +13,9 @@ from datetime import date, datetime, time, timedelta
 
 from stock_manager.adapters.kis import mapping, trids
 from stock_manager.adapters.kis.errors import KISRejectedError
-from stock_manager.adapters.kis.http import KisHttp, KisResponse
+from stock_manager.adapters.kis.http import KisHttp
 from stock_manager.adapters.kis.parsing import Row, parse_date
+from stock_manager.adapters.kis.wire import KisResponse
 from stock_manager.domain.broker import (
     AccountBalance,
     BrokerOrder,

@@ -17,8 +17,9 @@ import pytest
 from pydantic import SecretStr
 
 from stock_manager.adapters.kis.broker import KisBroker
+from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
-from stock_manager.adapters.kis.http import KisCredentials, KisHttp, RetryPolicy
+from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.orders import KisOrderClient
 from stock_manager.adapters.kis.rest import KisRestClient
 from stock_manager.adapters.kis.token_store import MemoryTokenStore, TokenStore

@@ -10,9 +10,10 @@ import httpx
 from pydantic import SecretStr
 
 from stock_manager.adapters.kis import trids
+from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
 from stock_manager.adapters.kis.errors import KISError
-from stock_manager.adapters.kis.http import KisCredentials, KisHttp, RetryPolicy
+from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.token_store import TokenStore
 from stock_manager.adapters.kis.tokens import TokenPolicy
 from stock_manager.ports import Lane, RateLimiter

@@ -17,8 +17,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
-from stock_manager.adapters.kis.http import KisCredentials, KisHttp, RetryPolicy
+from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.token_store import MemoryTokenStore
 from stock_manager.adapters.kis.tokens import TokenPolicy
 from tests.fakes.ports import FakeRateLimiter
