@@ -24,6 +24,7 @@ from rich.table import Table
 from stock_manager.adapters.kis.errors import KISError
 from stock_manager.bootstrap import container
 from stock_manager.domain.broker import AccountBalance, BrokerOrder, Quote
+from stock_manager.domain.clock import KST
 from stock_manager.ports import Lane, using_lane
 
 
@@ -129,7 +130,7 @@ def check(symbol: str, as_json: bool) -> None:
 
 
 def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    return datetime.fromtimestamp(epoch, KST).strftime("%Y-%m-%d %H:%M:%S KST")
 
 
 @kis.command("price")

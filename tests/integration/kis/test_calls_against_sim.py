@@ -151,3 +151,18 @@ def test_old_order_tr_ids_are_accepted(start_sim: StartSim, connect: Connect) ->
     ack = client.broker.submit(resting_buy(client, symbol))
     assert ack.broker_order_no
     client.broker.cancel(ack.broker_order_no, ack.branch)
+
+
+def test_revoke_then_the_next_call_reissues(live: Client) -> None:
+    token = live.http.tokens.get()
+    live.http.revoke(token.value)
+    assert live.broker.quote(live.symbols()[0]).price > 0
+    assert live.http.tokens.get().generation == token.generation + 1
+
+
+def test_orders_with_a_hashkey(start_sim: StartSim, connect: Connect) -> None:
+    client = connect(start_sim())
+    object.__setattr__(client.http.env, "use_hashkey", True)
+    symbol = client.symbols()[0]
+    ack = client.broker.submit(resting_buy(client, symbol))
+    assert ack.broker_order_no

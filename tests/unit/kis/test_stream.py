@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from stock_manager.adapters.kis.stream import (
+    CelerySender,
     Forwarder,
     notice_kwargs,
     tick_kwargs,
@@ -136,3 +137,14 @@ def test_subscriptions_put_notices_first_then_held_then_extra_without_duplicates
 def test_the_notice_task_can_read_what_the_stream_sends() -> None:
     wire = pytest.importorskip("stock_manager.services.wire")
     assert wire.notice_from_wire(notice_kwargs(NOTICE)["notice"]) == NOTICE
+
+
+def test_the_celery_sender_uses_send_task_with_the_queue() -> None:
+    calls: list[tuple[str, dict[str, Any], str]] = []
+
+    class App:
+        def send_task(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
+            calls.append((name, kwargs, queue))
+
+    CelerySender(App()).send("tasks.prices.on_tick", tick_kwargs(TICK), "prices")
+    assert calls == [("tasks.prices.on_tick", tick_kwargs(TICK), "prices")]
