@@ -146,11 +146,7 @@ class KisWebSocket:
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
                 log.warning("KIS WebSocket dropped: %s", type(exc).__name__)
             except _ApprovalRefused:
-                log.warning("KIS refused the approval key; reissuing it")
-                if self._approval is not None:
-                    self._approval = await asyncio.to_thread(
-                        self._approvals.invalidate, self._approval
-                    )
+                await self._reissue_approval()
             except KISError as exc:
                 log.warning("KIS approval key unavailable: %s", exc)
             finally:
@@ -161,6 +157,15 @@ class KisWebSocket:
             if not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.backoff.next())
+
+    async def _reissue_approval(self) -> None:
+        log.warning("KIS refused the approval key; reissuing it")
+        if self._approval is None:
+            return
+        try:
+            self._approval = await asyncio.to_thread(self._approvals.invalidate, self._approval)
+        except KISError as exc:  # e.g. too soon to issue again: the next attempt retries
+            log.warning("could not reissue the approval key: %s", exc)
 
     async def _connect_once(self, stop: asyncio.Event) -> None:
         self._approval = await asyncio.to_thread(self._approvals.get)

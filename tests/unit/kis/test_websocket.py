@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
+from stock_manager.adapters.kis.errors import KISRateLimitError
 from stock_manager.adapters.kis.notices import (
     decrypt,
     encrypt,
@@ -293,3 +294,22 @@ def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
     assert backoff.next() == 1.0
     jittered = Backoff(base=1.0, cap=8.0)
     assert all(0.5 <= jittered.next() <= 8.0 for _ in range(20))
+
+
+def test_a_refused_approval_key_is_reissued_once_per_generation() -> None:
+    ws, _ = client()
+    approvals = Approvals()
+    ws._approvals = approvals
+    ws._approval = approvals.get()
+    asyncio.run(ws._reissue_approval())
+    assert ws._approval.generation == 2 and approvals.generation == 2
+
+
+def test_a_failed_reissue_does_not_end_the_client() -> None:
+    class Refusing(Approvals):
+        def invalidate(self, refused: Credential) -> Credential:
+            raise KISRateLimitError("too soon", code="EGW00133")
+
+    ws, _ = client()
+    ws._approvals = Refusing()
+    asyncio.run(ws._reissue_approval())  # logged, not raised
