@@ -29,7 +29,13 @@ from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES
 from stock_manager.domain.risk import RiskLimits
 from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, RateLimiter
-from stock_manager.services.context import LedgerPolicy, ScanPolicy, ServiceContext, TradingPolicy
+from stock_manager.services.context import (
+    LedgerPolicy,
+    LiquidationPolicy,
+    ScanPolicy,
+    ServiceContext,
+    TradingPolicy,
+)
 from stock_manager.strategies import registry as strategy_registry
 
 if TYPE_CHECKING:
@@ -119,7 +125,7 @@ class Container:
     def trading_policy(self) -> TradingPolicy:
         s = self.settings
         return TradingPolicy(
-            strategies=tuple(strategy_registry.build(s.strategies)),
+            strategies=tuple(strategy_registry.build(s.strategies, s.strategy_params())),
             exits=ExitPolicy(
                 s.stop_loss_pct,
                 s.take_profit_pct,
@@ -134,6 +140,10 @@ class Container:
                 s.max_orders_per_minute,
             ),
             scan=ScanPolicy(universe=tuple(s.universe)),
+            liquidation=LiquidationPolicy(
+                escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
+                round_interval=s.liquidation_round_seconds,
+            ),
         )
 
     @cached_property

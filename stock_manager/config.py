@@ -114,12 +114,18 @@ class Settings(BaseSettings):
     entry_cutoff_lead: timedelta = timedelta(minutes=20)
     liquidation_lead: timedelta = timedelta(minutes=10)
     hard_cut_lead: timedelta = timedelta(minutes=1)
+    liquidation_escalate_seconds: float = Field(default=20.0, gt=0)
+    liquidation_round_seconds: float = Field(default=3.0, gt=0)
     session_open: time | None = None  # override today's continuous session (sim, demo)
     session_close: time | None = None
 
     # -- strategy and risk -----------------------------------------------------------------
     strategies: CsvList = Field(default_factory=lambda: ["momentum_breakout"])
     universe: CsvList = Field(default_factory=list)
+    momentum_lookback: int = Field(default=20, ge=2, le=120)
+    momentum_volume_factor: Decimal = Field(default=Decimal("1.5"), gt=0)
+    bollinger_period: int = Field(default=20, ge=5, le=120)
+    bollinger_width: Decimal = Field(default=Decimal("2.0"), gt=0)
     max_positions: int = Field(default=5, ge=0)
     max_notional_per_symbol: int = Field(default=2_000_000, gt=0)
     max_total_notional: int = Field(default=10_000_000, gt=0)
@@ -258,6 +264,15 @@ class Settings(BaseSettings):
 
     def cutoffs(self) -> CutoffPolicy:
         return CutoffPolicy(self.entry_cutoff_lead, self.liquidation_lead, self.hard_cut_lead)
+
+    def strategy_params(self) -> dict[str, dict[str, Any]]:
+        return {
+            "momentum_breakout": {
+                "lookback": self.momentum_lookback,
+                "volume_factor": self.momentum_volume_factor,
+            },
+            "bollinger_reversion": {"period": self.bollinger_period, "width": self.bollinger_width},
+        }
 
     def fee_schedule(self) -> FeeSchedule:
         return FeeSchedule(self.commission_rate, self.sell_tax_rate, self.fee_rounding)

@@ -25,6 +25,7 @@ COMMANDS = {
     "stream": "stock_manager.adapters.kis.stream:stream_command",
     "sim": "stock_manager.sim.cli:sim",
     "metrics": "stock_manager.cli.metrics:metrics",
+    "demo": "stock_manager.cli.demo:demo",
 }
 
 

@@ -1,0 +1,1 @@
+"""``stock-manager demo``: a whole compressed trading day on the embedded default."""
