@@ -16,7 +16,7 @@ from kombu.entity import Queue
 
 from stock_manager.config import Settings
 
-QUEUES = ("scan", "prices", "trading", "liquidation")
+QUEUES = ("scan", "prices", "ticks", "trading", "liquidation")
 TASK_MODULES = (
     "tasks.market",
     "tasks.scan",
@@ -30,6 +30,7 @@ TASK_MODULES = (
 # A scheduled liquidation message older than this is stale: the deadline guard takes over.
 LIQUIDATION_EXPIRES = 20 * 60
 ROUTES = {
+    "tasks.prices.on_tick": {"queue": "ticks"},
     "tasks.scan.*": {"queue": "scan"},
     "tasks.prices.*": {"queue": "prices"},
     "tasks.liquidation.*": {"queue": "liquidation"},

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,10 +38,25 @@ class DemoFailed(Exception):
     pass
 
 
+Observer = Callable[["Demo", dashboard.Frame], None]
+
+
 class Demo:
-    def __init__(self, options: DemoOptions, console: Console) -> None:
+    """``extra_env`` overrides settings (e.g. PostgreSQL and Redis instead of the embedded
+    default); each observer sees every frame of the session (tests use it to intervene)."""
+
+    def __init__(
+        self,
+        options: DemoOptions,
+        console: Console,
+        extra_env: dict[str, str] | None = None,
+        observers: Sequence[Observer] = (),
+    ) -> None:
         self.o = options
         self.console = console
+        self.extra_env = extra_env or {}
+        self.observers = list(observers)
+        self.verdict: Verdict | None = None
         self.out = options.out.resolve()
         self.group = ProcessGroup(self.out / "logs", dict(os.environ))
         self.rest = ""
@@ -75,7 +91,7 @@ class Demo:
         self.rest, ws = _listen_urls(sim.log)
         clock = httpx.get(f"{self.rest}/_sim/clock", timeout=5).json()
         self.timeline = Timeline.from_clock(clock)
-        env = demo_env(self.out / "data", self.rest, ws, self.timeline)
+        env = demo_env(self.out / "data", self.rest, ws, self.timeline) | self.extra_env
         self.group.env = env
         os.environ.update(env)  # this process reads the same settings as its children
         get_settings.cache_clear()
@@ -123,6 +139,8 @@ class Demo:
             while datetime.now(KST) < end:
                 self._check_processes()
                 frame = self._frame()
+                for observe in self.observers:
+                    observe(self, frame)
                 if view is not None:
                     view.update(dashboard.render(frame))
                 elif time.monotonic() - last_line >= 10:
@@ -171,6 +189,7 @@ class Demo:
         report = build_report(ctx.uow, day)
         state = httpx.get(f"{self.rest}/_sim/state", timeout=5).json()
         verdict = verify(ctx.uow, day, state)
+        self.verdict = verdict
         self.group.stop()
         self.console.rule("daily summary")
         print_report(report, self.console)

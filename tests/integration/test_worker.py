@@ -30,8 +30,13 @@ def worker(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[bootstr
     from celery.contrib.testing.worker import start_worker
 
     from stock_manager.celery_app import app
+    from stock_manager.sim import SimConfig, SimServer
 
     now = datetime.now(KST)
+    sim = SimServer(SimConfig(rest_port=0, ws_port=0, symbols=5, session_minutes=30))
+    sim.start()
+    monkeypatch.setenv("KIS_REST_URL", sim.rest_url)
+    monkeypatch.setenv("KIS_WS_URL", sim.ws_url)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
     monkeypatch.setenv("SESSION_OPEN", (now - timedelta(minutes=1)).strftime("%H:%M:%S"))
     monkeypatch.setenv("SESSION_CLOSE", (now + timedelta(minutes=30)).strftime("%H:%M:%S"))
@@ -41,12 +46,15 @@ def worker(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[bootstr
     app.loader.import_default_modules()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
         yield bootstrap.container()
+    sim.stop()
     app.conf.update(
         broker_url=saved["broker_url"], broker_transport_options=saved["broker_transport_options"]
     )
 
 
-def test_open_session_records_the_market_state(worker: bootstrap.Container) -> None:
+def test_open_session_initializes_the_day_and_records_the_market_state(
+    worker: bootstrap.Container,
+) -> None:
     from tasks.market import open_session
 
     open_session.delay()
@@ -59,6 +67,8 @@ def test_open_session_records_the_market_state(worker: bootstrap.Container) -> N
     with worker.uow() as uow:
         steps = [(t.from_state, t.to_state) for t in reversed(uow.audit.recent())]
     assert steps == [("OFFLINE", "INITIALIZING"), ("INITIALIZING", "READY"), ("READY", "TRADING")]
+    with worker.uow() as uow:  # initialization read the broker's balance
+        assert uow.market.opening_cash(datetime.now(KST).date()) == 10_000_000
 
 
 def test_sweep_releases_an_expired_lease(worker: bootstrap.Container) -> None:

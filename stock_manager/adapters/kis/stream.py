@@ -3,10 +3,13 @@
 The low-latency path next to the beat-driven polling. It subscribes H0STCNT0 for every
 symbol the system holds or is trading (``symbol_states`` rows not FLAT, re-read every
 ``STREAM_REFRESH_INTERVAL`` seconds) plus ``--symbols``, and H0STCNI0/H0STCNI9 for the HTS
-ID, within the 41-registration cap (notices first, then held symbols, then extras). Each
-tick becomes ``tasks.prices.on_tick`` on queue ``prices``; each notice
-``tasks.orders.on_execution_notice`` on queue ``trading``. Sending happens off the event
-loop, so a slow Celery broker never delays PINGPONG answers.
+ID, within the 41-registration cap (notices first, then held symbols, then extras). Ticks
+become ``tasks.prices.on_tick`` on queue ``ticks``, coalesced per symbol: only the latest
+price is sent, only when it changed, at most once per ``tick_interval`` (a tick stream far
+faster than the workers must never bury the price checks), and each expires after a few
+seconds. Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and
+is never dropped. Sending happens off the event loop, so a slow Celery broker never delays
+PINGPONG answers.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from stock_manager.adapters.kis.websocket import Event, KisWebSocket, Subscripti
 from stock_manager.domain.broker import ExecutionNotice, Tick
 
 log = logging.getLogger("stock_manager.kis")
-TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "prices"
+TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
+TICK_EXPIRES = 3.0  # a tick older than this is worth nothing to an exit decision
 NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notice", "trading"
 
 
@@ -39,11 +43,12 @@ class TaskSender(Protocol):
 class CelerySender:
     """Sends through ``app.send_task`` (the tasks live in the workers, not here)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, expires: dict[str, float] | None = None) -> None:
         self.app = app
+        self.expires = {TICK_TASK: TICK_EXPIRES} if expires is None else expires
 
     def send(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
-        self.app.send_task(name, kwargs=kwargs, queue=queue)
+        self.app.send_task(name, kwargs=kwargs, queue=queue, expires=self.expires.get(name))
 
 
 def tick_kwargs(tick: Tick) -> dict[str, Any]:
@@ -69,36 +74,75 @@ def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
 
 
 class Forwarder:
-    """Queues events from the socket and sends them as Celery tasks from a worker thread."""
+    """Queues events from the socket and sends them as Celery tasks from a worker thread.
 
-    def __init__(self, sender: TaskSender, *, queue_size: int = 10_000) -> None:
+    Ticks are coalesced per symbol: the queue holds at most one entry per symbol, which
+    sends the latest tick when its turn comes, unless the price is what was last sent or
+    the symbol was sent less than ``tick_interval`` ago (then it is looked at again later).
+    """
+
+    def __init__(
+        self, sender: TaskSender, *, queue_size: int = 10_000, tick_interval: float = 0.25
+    ) -> None:
         self.sender = sender
-        self.queue: asyncio.Queue[tuple[str, dict[str, Any], str]] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(queue_size)
+        self.tick_interval = tick_interval
+        self.pending: dict[str, Tick] = {}
+        self.last_price: dict[str, int] = {}
+        self.last_sent: dict[str, float] = {}
         self.sent = 0
         self.dropped = 0
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Tick):
-            item = (TICK_TASK, tick_kwargs(event), TICK_QUEUE)
+            queued = event.symbol in self.pending
+            self.pending[event.symbol] = event
+            if queued:
+                return
+            if self.queue.full():
+                self.dropped += 1  # a newer tick follows; notices are never dropped
+                del self.pending[event.symbol]
+                return
+            await self.queue.put(("tick", event.symbol))
         elif isinstance(event, ExecutionNotice):
-            item = (NOTICE_TASK, notice_kwargs(event), NOTICE_QUEUE)
-        else:  # OrderBook: not forwarded (nothing consumes it yet)
-            return
-        if self.queue.full() and item[0] == TICK_TASK:
-            self.dropped += 1  # a newer tick follows; notices are never dropped
-            return
-        await self.queue.put(item)
+            await self.queue.put(("notice", event))
+        # OrderBook: not forwarded (nothing consumes it yet)
 
     async def run(self) -> None:
         while True:
-            name, kwargs, queue = await self.queue.get()
+            kind, item = await self.queue.get()
             try:
-                await asyncio.to_thread(self.sender.send, name, kwargs, queue)
-                self.sent += 1
-            except Exception as exc:  # the broker being down must not kill the stream
-                log.warning("could not send %s: %s", name, type(exc).__name__)
+                if kind == "tick":
+                    await self._tick(item)
+                else:
+                    await self._send(NOTICE_TASK, notice_kwargs(item), NOTICE_QUEUE)
             finally:
                 self.queue.task_done()
+
+    async def _tick(self, symbol: str) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self.tick_interval - (loop.time() - self.last_sent.get(symbol, -1e9))
+        if wait > 0:  # too soon for this symbol: look again when its interval has passed
+            loop.call_later(wait, self._requeue, symbol)
+            return
+        tick = self.pending.pop(symbol, None)
+        if tick is None or self.last_price.get(symbol) == tick.price:
+            return
+        if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
+            self.last_price[symbol], self.last_sent[symbol] = tick.price, loop.time()
+
+    def _requeue(self, symbol: str) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(("tick", symbol))
+
+    async def _send(self, name: str, kwargs: dict[str, Any], queue: str) -> bool:
+        try:
+            await asyncio.to_thread(self.sender.send, name, kwargs, queue)
+        except Exception as exc:  # the broker being down must not kill the stream
+            log.warning("could not send %s: %s", name, type(exc).__name__)
+            return False
+        self.sent += 1
+        return True
 
 
 def watched_symbols(engine: Engine) -> list[str]:

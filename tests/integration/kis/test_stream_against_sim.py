@@ -83,7 +83,7 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
     assert datetime.fromisoformat(ticks[0]["at"]).tzinfo is not None
     queues = {name: queue for name, _, queue in capture.sent}
     assert queues == {
-        "tasks.prices.on_tick": "prices",
+        "tasks.prices.on_tick": "ticks",
         "tasks.orders.on_execution_notice": "trading",
     }
     notice = capture.named("tasks.orders.on_execution_notice")[-1]["notice"]

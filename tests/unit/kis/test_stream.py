@@ -64,7 +64,7 @@ def test_notice_kwargs_are_plain_json_with_every_field_and_no_secrets() -> None:
     assert "htsuser1" not in json.dumps(kwargs) and "5007" not in json.dumps(kwargs)
 
 
-def test_the_forwarder_sends_ticks_to_prices_and_notices_to_trading() -> None:
+def test_the_forwarder_sends_ticks_to_their_queue_and_notices_to_trading() -> None:
     capture = Capture()
 
     async def scenario() -> None:
@@ -78,9 +78,40 @@ def test_the_forwarder_sends_ticks_to_prices_and_notices_to_trading() -> None:
 
     asyncio.run(scenario())
     assert [(name, queue) for name, _, queue in capture.sent] == [
-        ("tasks.prices.on_tick", "prices"),
+        ("tasks.prices.on_tick", "ticks"),
         ("tasks.orders.on_execution_notice", "trading"),
     ]
+
+
+def tick(price: int, symbol: str = "005930") -> Tick:
+    return Tick(symbol, price, 1, 1, AT)
+
+
+def forward(
+    capture: Capture,
+    *events: object,
+    interval: float = 0.0,
+    queue_size: int = 10_000,
+    pause: float = 0.0,
+) -> Forwarder:
+    async def scenario() -> Forwarder:
+        forwarder = Forwarder(capture, tick_interval=interval, queue_size=queue_size)
+        runner = asyncio.create_task(forwarder.run())
+        for event in events:
+            if event == "pause":
+                await asyncio.sleep(pause)
+            else:
+                await forwarder.handle(event)  # type: ignore[arg-type]
+        await asyncio.sleep(pause)
+        await forwarder.queue.join()
+        runner.cancel()
+        return forwarder
+
+    return asyncio.run(scenario())
+
+
+def sent_prices(capture: Capture) -> list[int]:
+    return [kwargs["price"] for name, kwargs, _ in capture.sent if name == "tasks.prices.on_tick"]
 
 
 def test_a_failing_sender_does_not_stop_the_forwarder() -> None:
@@ -92,17 +123,27 @@ def test_a_failing_sender_does_not_stop_the_forwarder() -> None:
             super().send(name, kwargs, queue)
 
     flaky = Flaky()
-
-    async def scenario() -> None:
-        forwarder = Forwarder(flaky)
-        runner = asyncio.create_task(forwarder.run())
-        await forwarder.handle(TICK)
-        await forwarder.handle(TICK)
-        await forwarder.queue.join()
-        runner.cancel()
-
-    asyncio.run(scenario())
+    forward(flaky, tick(71_500), "pause", tick(71_500), pause=0.05)
+    # the failed price was not marked as sent, so the same price goes out again
     assert [name for name, _, _ in flaky.sent] == ["failed", "tasks.prices.on_tick"]
+
+
+def test_ticks_are_coalesced_to_the_latest_price_per_symbol() -> None:
+    capture = Capture()
+    forward(capture, tick(100), tick(101), tick(102), tick(50, "000660"), interval=10.0)
+    assert sent_prices(capture) == [102, 50]  # a burst sends only its latest price
+
+
+def test_the_latest_price_goes_out_once_the_interval_has_passed() -> None:
+    capture = Capture()
+    forward(capture, tick(100), "pause", tick(101), tick(102), "pause", interval=0.2, pause=0.3)
+    assert sent_prices(capture) == [100, 102]  # 101 and 102 came within 100's interval
+
+
+def test_an_unchanged_price_is_not_sent_again() -> None:
+    capture = Capture()
+    forward(capture, tick(100), "pause", tick(100), "pause", tick(99), pause=0.02)
+    assert sent_prices(capture) == [100, 99]
 
 
 def test_a_full_queue_drops_ticks_but_never_notices() -> None:
@@ -111,7 +152,7 @@ def test_a_full_queue_drops_ticks_but_never_notices() -> None:
     async def scenario() -> Forwarder:
         forwarder = Forwarder(capture, queue_size=1)
         await forwarder.handle(TICK)
-        await forwarder.handle(TICK)  # dropped: a newer tick will follow
+        await forwarder.handle(tick(50, "000660"))  # dropped: a newer tick will follow
         runner = asyncio.create_task(forwarder.run())
         await forwarder.handle(NOTICE)  # waits for room instead
         await forwarder.queue.join()
@@ -140,11 +181,18 @@ def test_the_notice_task_can_read_what_the_stream_sends() -> None:
 
 
 def test_the_celery_sender_uses_send_task_with_the_queue() -> None:
-    calls: list[tuple[str, dict[str, Any], str]] = []
+    calls: list[tuple[str, dict[str, Any], str, float | None]] = []
 
     class App:
-        def send_task(self, name: str, kwargs: dict[str, Any], queue: str) -> None:
-            calls.append((name, kwargs, queue))
+        def send_task(
+            self, name: str, kwargs: dict[str, Any], queue: str, expires: float | None
+        ) -> None:
+            calls.append((name, kwargs, queue, expires))
 
-    CelerySender(App()).send("tasks.prices.on_tick", tick_kwargs(TICK), "prices")
-    assert calls == [("tasks.prices.on_tick", tick_kwargs(TICK), "prices")]
+    sender = CelerySender(App())
+    sender.send("tasks.prices.on_tick", tick_kwargs(TICK), "ticks")
+    sender.send("tasks.orders.on_execution_notice", notice_kwargs(NOTICE), "trading")
+    assert calls == [
+        ("tasks.prices.on_tick", tick_kwargs(TICK), "ticks", 3.0),  # a stale tick is worthless
+        ("tasks.orders.on_execution_notice", notice_kwargs(NOTICE), "trading", None),
+    ]
