@@ -26,6 +26,9 @@ COMMANDS = {
     "sim": "stock_manager.sim.cli:sim",
     "metrics": "stock_manager.cli.metrics:metrics",
     "demo": "stock_manager.cli.demo:demo",
+    "liquidate": "stock_manager.cli.control:liquidate",
+    "halt": "stock_manager.cli.control:halt",
+    "resume": "stock_manager.cli.control:resume",
 }
 
 

@@ -64,11 +64,13 @@ def liquidate_round(
 
 
 def _stop_entries(ctx: ServiceContext, scheduled: bool) -> None:
+    """Scheduled: the session moves to CLOSING. By hand: the kill switch, whatever the state,
+    so a session that opens later does not start buying again."""
     if scheduled:
         market.advance(ctx.uow, ctx.calendar, ctx.clock, ctx.actor)
-    state = market.current(ctx.uow, ctx.clock)
-    if state.allows_entries:
-        market.halt(ctx.uow, ctx.clock, "liquidation", ctx.actor)
+        if not market.current(ctx.uow, ctx.clock).allows_entries:
+            return
+    market.halt(ctx.uow, ctx.clock, "liquidation", ctx.actor)
 
 
 def _round(

@@ -208,3 +208,10 @@ def test_the_deadline_guard_starts_a_missed_liquidation(world: World) -> None:
     assert not liquidation_due(world.ctx)
     at_liquidation(world)
     assert liquidation_due(world.ctx)
+
+
+def test_liquidation_by_hand_halts_entries_even_before_the_session_opens(world: World) -> None:
+    world.set_market(MarketState.READY)
+    liquidate_round(world.ctx)
+    with world.uow:
+        assert world.uow.market.get(world.day) is MarketState.STOPPED

@@ -1,0 +1,92 @@
+"""Buttons for a bad day: ``liquidate``, ``halt``, ``resume``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from rich.console import Console
+
+from stock_manager.bootstrap import container
+from stock_manager.domain.trade import SymbolState
+from stock_manager.ports import Lane, using_lane
+from stock_manager.services import market
+
+NOT_FLAT = [SymbolState.ENTERING, SymbolState.HOLDING, SymbolState.EXITING, SymbolState.QUARANTINED]
+
+
+@click.command()
+@click.option("--symbol", default=None, help="Only this symbol (default: everything).")
+@click.option("--wait", is_flag=True, help="Show progress until the account is flat.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    help="Give up waiting after this many seconds.",
+)
+def liquidate(symbol: str | None, wait: bool, timeout: float) -> None:
+    """Enqueue forced liquidation on the liquidation queue now and print the task id.
+
+    Entries stop at once (the market goes STOPPED); open buys are cancelled; everything held
+    is sold, escalating to market orders, until the broker shows nothing held.
+    """
+    from stock_manager.celery_app import app
+
+    if symbol:
+        result = app.send_task(
+            "tasks.liquidation.liquidate_symbol", args=[symbol], queue="liquidation"
+        )
+    else:
+        result = app.send_task("tasks.liquidation.liquidate_all", queue="liquidation")
+    click.echo(f"liquidation enqueued: task {result.id}")
+    if wait and not _wait_until_flat(symbol, timeout):
+        raise SystemExit(1)
+
+
+def _wait_until_flat(symbol: str | None, timeout: float) -> bool:
+    c = container()
+    console = Console()
+    deadline = time.monotonic() + timeout
+    with console.status("liquidating") as status:
+        while time.monotonic() < deadline:
+            with c.uow() as uow:
+                left = [t for t in uow.symbols.find(NOT_FLAT) if symbol in (None, t.symbol)]
+            if not left:
+                break
+            status.update(
+                f"liquidating: {len(left)} left - "
+                + ", ".join(f"{t.symbol} {t.state.value} {t.quantity:,}" for t in left[:8])
+            )
+            time.sleep(1)
+        else:
+            console.print("[red]timed out: positions are still open (see stock-manager status)")
+            return False
+    with using_lane(Lane.LIQUIDATION):
+        held = [h for h in c.broker.balance().holdings if h.quantity and symbol in (None, h.symbol)]
+    if held:
+        console.print(
+            "[red]the ledger is flat but the broker still holds: "
+            + ", ".join(f"{h.symbol} {h.quantity:,}" for h in held)
+        )
+        return False
+    console.print("[green]flat: the broker holds nothing[/]")
+    return True
+
+
+@click.command()
+@click.option("--reason", default="halted by hand", show_default=True)
+def halt(reason: str) -> None:
+    """The kill switch: no new entries anywhere (exits and liquidation still run)."""
+    c = container()
+    state = market.halt(c.uow(), c.clock, reason, "cli")
+    click.echo(f"market is {state.value}")
+
+
+@click.command()
+@click.option("--reason", default="resumed by hand", show_default=True)
+def resume(reason: str) -> None:
+    """Lift the kill switch; the session state follows the calendar again."""
+    c = container()
+    state = market.resume(c.uow(), c.clock, reason, "cli")
+    click.echo(f"market is {state.value}")
