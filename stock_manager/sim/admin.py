@@ -131,7 +131,12 @@ def limits(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
         if value < 0:
             raise AdminError("rate_limit must not be negative")
         ctx.limiter.set_limit(value)
-    return {"rate_limit": ctx.limiter.limit, "requests_served": ctx.requests}
+    return {
+        "rate_limit": ctx.limiter.limit,
+        "requests_served": ctx.requests,
+        "throttled": ctx.throttled,
+        "requests_by_tr_id": dict(sorted(ctx.by_tr_id.items())),
+    }
 
 
 def admin_routes() -> list[web.RouteDef]:

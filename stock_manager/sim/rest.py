@@ -14,7 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -57,6 +57,8 @@ class SimContext:
     auth: Auth
     limiter: SlidingWindowLimiter
     requests: int = 0
+    throttled: int = 0  # requests answered EGW00201 (rate limit or injected burst)
+    by_tr_id: dict[str, int] = field(default_factory=dict)  # requests served per tr_id
     hub: Any = None  # the WsHub, for admin actions
 
 
@@ -200,7 +202,10 @@ async def uapi(request: web.Request) -> web.Response:
     if delay:
         await asyncio.sleep(delay)
     tr_id = request.headers.get("tr_id", "")
+    ctx.by_tr_id[tr_id] = ctx.by_tr_id.get(tr_id, 0) + 1
     reply, name = await _dispatch(ctx, request, tr_id)
+    if reply.body.get("msg_cd") == "EGW00201":
+        ctx.throttled += 1
     if name in ORDER_HANDLERS and reply.body.get("rt_cd") == "0" and faults.order_timeout():
         await _hang(request, faults.profile.order_timeout_hang_s)
     return kis_response(reply, tr_id)

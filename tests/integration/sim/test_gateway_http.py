@@ -142,3 +142,14 @@ def test_wrong_account_is_refused(kis: Kis) -> None:
         "ORD_UNPR": "0",
     }
     assert kis.post("/trading/order-cash", "TTTC0012U", body).json()["msg_cd"] == "OPSQ2000"
+
+
+def test_limits_count_requests_per_tr_id_and_egw00201_answers(start_sim: StartSim) -> None:
+    kis = start_sim(rate_limit=3)
+    _ = kis.token
+    before = kis.admin("limits")
+    assert _burst(kis, 5)[-2:] == [(500, "EGW00201")] * 2
+    after = kis.admin("limits")
+    assert after["requests_served"] - before["requests_served"] == 5
+    assert after["throttled"] - before["throttled"] == 2
+    assert after["requests_by_tr_id"]["FHKST01010100"] == 5
