@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -183,8 +184,18 @@ class Container:
                 uow=self.uow(),
                 locks=self.lease_lock,
                 queue_depths=celery_queue_depths(app, QUEUES),
+                rate_limit_headroom=self._limiter_headroom,
+                token_age=self._token_age,
             )
         )
+
+    def _limiter_headroom(self) -> tuple[float, int] | None:
+        headroom = getattr(self.rate_limiter, "headroom", None)
+        return headroom() if headroom is not None else None
+
+    def _token_age(self) -> float | None:
+        token = self.kis.tokens.peek()
+        return None if token is None else time.time() - token.issued_at
 
     def dispose(self, close: bool = True) -> None:
         """Drop pooled connections; ``close=False`` after a fork leaves the parent's alone."""

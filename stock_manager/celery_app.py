@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 
 app = Celery("stock_manager")
 app.config_from_object("celeryconfig")
+
+
+def _configure_flower() -> None:
+    from stock_manager.adapters.flower import flower_environment, is_flower
+
+    if is_flower(sys.argv):
+        os.environ.update(flower_environment(sys.argv, os.environ, bootstrap.container().settings))
+
+
+_configure_flower()
 
 
 @worker_init.connect

@@ -29,7 +29,8 @@ class Sources:
     uow: UnitOfWork
     locks: LeaseLock
     queue_depths: Callable[[], dict[str, int]]
-    rate_limit_headroom: Callable[[], float | None] = lambda: None
+    # Seconds until the limiter's next free slot (negative: idle) and callers waiting.
+    rate_limit_headroom: Callable[[], tuple[float, int] | None] = lambda: None
     token_age: Callable[[], float | None] = lambda: None
 
 
@@ -105,10 +106,17 @@ class SystemCollector(Collector):
     def _kis(self) -> Iterable[Metric]:
         headroom = self._s.rate_limit_headroom()
         if headroom is not None:
+            ahead, waiting = headroom
             yield GaugeMetricFamily(
-                "stock_manager_rate_limit_headroom",
-                "Requests the cluster-wide KIS limiter could send now",
-                value=headroom,
+                "stock_manager_rate_limit_headroom_seconds",
+                "Seconds the cluster-wide KIS limiter is idle (positive) or booked ahead "
+                "(negative)",
+                value=-ahead,
+            )
+            yield GaugeMetricFamily(
+                "stock_manager_rate_limit_waiters",
+                "Callers waiting for a KIS request slot",
+                value=waiting,
             )
         age = self._s.token_age()
         if age is not None:

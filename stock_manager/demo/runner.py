@@ -63,6 +63,16 @@ class Demo:
         self.timeline: Timeline | None = None
 
     def run(self) -> int:
+        saved = dict(os.environ)
+        try:
+            return self._run()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            get_settings.cache_clear()
+            bootstrap.use(None)
+
+    def _run(self) -> int:
         try:
             self._prepare()
             self._start()
@@ -93,7 +103,8 @@ class Demo:
         self.timeline = Timeline.from_clock(clock)
         env = demo_env(self.out / "data", self.rest, ws, self.timeline) | self.extra_env
         self.group.env = env
-        os.environ.update(env)  # this process reads the same settings as its children
+        os.environ.clear()  # this process reads exactly the settings its children do
+        os.environ.update(env)
         get_settings.cache_clear()
         bootstrap.use(None)
         upgrade(get_settings().effective_database_url)

@@ -169,6 +169,16 @@ class RedisRateLimiter(_Pacer):
     def penalize(self, seconds: float) -> None:
         self._penalize(keys=self._keys[:1], args=[int(seconds * 1000)])
 
+    def headroom(self) -> tuple[float, int]:
+        """Seconds until the next free slot (negative: idle that long) and waiters queued."""
+        pipe = self._r.pipeline(transaction=False)
+        pipe.time()
+        pipe.get(self._keys[0])
+        pipe.zcard(self._keys[1])
+        (seconds, micros), tat, waiters = pipe.execute()
+        now_ms = int(seconds) * 1000 + int(micros) / 1000
+        return (float(tat or 0) - now_ms) / 1000, int(waiters)
+
 
 class FileRateLimiter(_Pacer):
     """The same algorithm in a small JSON file under ``fcntl.flock``: one host, no server."""
@@ -236,6 +246,17 @@ class FileRateLimiter(_Pacer):
 
     def forget(self, waiter: str) -> None:
         self._update(lambda state, now: float(bool(state["waiters"].pop(waiter, None))))
+
+    def headroom(self) -> tuple[float, int]:
+        """Seconds until the next free slot (negative: idle that long) and waiters queued."""
+        waiting: list[int] = []
+
+        def read(state: dict[str, Any], now: float) -> float:
+            waiting.append(sum(1 for v in state["waiters"].values() if v[1] > now))
+            return float(state["tat"]) - now
+
+        ahead = self._update(read)
+        return ahead, waiting[0]
 
     def penalize(self, seconds: float) -> None:
         def hold(state: dict[str, Any], now: float) -> float:
