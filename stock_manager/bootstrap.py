@@ -7,11 +7,12 @@ a socket with its parent.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from stock_manager.adapters.kis.token_store import TokenStore
 
 
+log = logging.getLogger(__name__)
+
+
 class Container:
     """Adapters of one process, built on first use from one ``Settings``."""
 
@@ -69,7 +73,16 @@ class Container:
     def calendar(self) -> MarketCalendar:
         s = self.settings
         override = (s.session_open, s.session_close) if s.session_open and s.session_close else None
-        return KrxCalendar(cutoffs=s.cutoffs(), override=override)
+        # On live, KIS chk-holiday may veto a day the table thinks is open (asked once a day).
+        check = self._broker_trading_day if s.kis_env == "live" else None
+        return KrxCalendar(cutoffs=s.cutoffs(), override=override, broker_check=check)
+
+    def _broker_trading_day(self, day: date) -> bool | None:
+        try:
+            return self.broker.is_trading_day(day)
+        except Exception:  # the table still decides when the broker cannot answer
+            log.warning("chk-holiday failed for %s; trusting the KRX table", day, exc_info=True)
+            return None
 
     @cached_property
     def lease_lock(self) -> LeaseLock:
