@@ -70,7 +70,9 @@ def reconcile(ctx: ServiceContext) -> ReconcileReport:
     sync_symbols(ctx, unsettled, rows)
     snapshot = _snapshot(ctx, rows)
     differences, skipped = [], []
-    for symbol in sorted(set(snapshot.trades) | set(snapshot.holdings)):
+    # Foreign orders count on their own: a buy placed by hand may be in neither the ledger
+    # nor the balance yet, and must quarantine the symbol before it fills into an "orphan".
+    for symbol in sorted(set(snapshot.trades) | set(snapshot.holdings) | snapshot.foreign):
         difference = classify(snapshot, symbol)
         if difference is None:
             continue
