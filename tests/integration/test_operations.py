@@ -182,3 +182,38 @@ def test_our_metrics_endpoint_carries_every_series(
         assert series in text, series
     engine.dispose()
     sim.stop()
+
+
+@pytest.mark.slow
+def test_the_embedded_default_runs_worker_and_beat_and_answers_ping(
+    processes: Processes, embedded_env: dict[str, str]
+) -> None:
+    """With no settings at all: SQLite is created and migrated, the filesystem broker works
+    across processes, beat sends its schedule, and ``inspect ping`` gets an answer."""
+    data = Path(embedded_env["XDG_DATA_HOME"]) / "stock-manager"
+    assert not data.exists()
+    processes.start(
+        "worker", "-m", "celery", "-A", "stock_manager", "worker", "-B", "-l", "info", "-c", "1"
+    )
+
+    def ping() -> bool:
+        result = subprocess.run(
+            [sys.executable, "-m", "celery", "-A", "stock_manager", "inspect", "ping", "-t", "3"],
+            env=processes.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return "pong" in result.stdout
+
+    wait_for(ping, timeout=90)
+    assert (data / "stock_manager.db").exists()
+    uow = SqlUnitOfWork(make_session_factory(make_engine(f"sqlite:///{data / 'stock_manager.db'}")))
+
+    def beat_ran_price_checks() -> bool:
+        with uow:
+            run = uow.task_runs.get("tasks.prices.check_prices")
+        return run is not None and run.successes >= 2
+
+    wait_for(beat_ran_price_checks, timeout=60)
