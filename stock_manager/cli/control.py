@@ -90,3 +90,16 @@ def resume(reason: str) -> None:
     c = container()
     state = market.resume(c.uow(), c.clock, reason, "cli")
     click.echo(f"market is {state.value}")
+
+
+@click.command("release")
+@click.argument("symbol")
+@click.option("--reason", default="released by hand", show_default=True)
+def release_symbol(symbol: str, reason: str) -> None:
+    """Lift SYMBOL's quarantine after checking it: it takes the broker's quantity."""
+    from stock_manager.services.quarantine import release
+
+    result = release(container().context(), symbol, reason)
+    click.echo(result.detail)
+    if not result.released:
+        raise SystemExit(1)

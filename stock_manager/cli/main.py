@@ -29,6 +29,7 @@ COMMANDS = {
     "liquidate": "stock_manager.cli.control:liquidate",
     "halt": "stock_manager.cli.control:halt",
     "resume": "stock_manager.cli.control:resume",
+    "release": "stock_manager.cli.control:release_symbol",
 }
 
 

@@ -168,3 +168,29 @@ def test_the_sweep_settles_a_symbol_stuck_in_flight(world: World, state: SymbolS
     world.broker.set_holding("005930", 10, 70_000)
     sweep_locks(world.ctx)
     assert world.symbol().state is SymbolState.HOLDING
+
+
+def test_a_released_quarantine_takes_the_brokers_quantity(world: World) -> None:
+    from stock_manager.services.quarantine import release
+
+    hold(world, "000660", 4, state=SymbolState.QUARANTINED)
+    world.broker.set_holding("000660", 6, 100_000)
+    result = release(world.ctx, "000660", "checked the fills by hand")
+    assert result.released
+    trade = world.symbol("000660")
+    assert (trade.state, trade.quantity, trade.cost) == (SymbolState.HOLDING, 6, 600_000)
+    assert not release(world.ctx, "000660").released  # not quarantined any more
+
+
+def test_a_quarantine_is_not_released_while_an_order_may_be_live(world: World) -> None:
+    from stock_manager.services.quarantine import release
+
+    enter(world.ctx, "005930", 1, 71_500, OrderType.LIMIT)
+    with world.uow:
+        trade = world.uow.symbols.get("005930")
+        assert trade is not None
+        world.uow.symbols.save(trade, replace(trade, state=SymbolState.QUARANTINED))
+        world.uow.commit()
+    result = release(world.ctx, "005930")
+    assert not result.released
+    assert "may be live" in result.detail
