@@ -68,7 +68,7 @@ def run_day(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Demo, ForceStopL
     forcer = ForceStopLoss()
     output = io.StringIO()
     demo = Demo(
-        DemoOptions(minutes=2.5, symbols=20, seed=11, out=tmp_path / "day"),
+        DemoOptions(minutes=2, symbols=20, seed=11, out=tmp_path / "day"),
         Console(file=output, width=140),
         extra_env,
         [forcer],
