@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stock_manager.bootstrap import container
+from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.services.status import StatusSnapshot, snapshot
 
@@ -40,31 +41,7 @@ def render(snap: StatusSnapshot, console: Console) -> None:
             str(s.fence),
             s.note,
         )
-    orders = Table(
-        "id",
-        "symbol",
-        "side",
-        "type",
-        "qty",
-        "price",
-        "filled",
-        "status",
-        "odno",
-        title="open orders",
-        title_justify="left",
-    )
-    for o in snap.open_orders:
-        orders.add_row(
-            str(o.id),
-            o.symbol,
-            o.side.value,
-            o.order_type.name,
-            f"{o.quantity:,}",
-            f"{o.price:,}",
-            f"{o.filled_quantity:,}",
-            o.status.value,
-            o.broker_order_no or "-",
-        )
+    orders = orders_table(snap.open_orders)
     leases = Table("symbol", "owner", "fence", "expires", title="leases", title_justify="left")
     for lease in snap.leases:
         leases.add_row(lease.symbol, lease.owner, str(lease.fence), _hms(lease.expires_at))

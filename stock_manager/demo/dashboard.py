@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.domain.records import TaskRun
 from stock_manager.services.exposure import Book
@@ -90,31 +91,7 @@ def _positions(f: Frame) -> Table:
 
 
 def _orders(f: Frame) -> Table:
-    table = Table(
-        "symbol",
-        "side",
-        "type",
-        "qty",
-        "price",
-        "filled",
-        "status",
-        "odno",
-        title="open orders",
-        title_justify="left",
-        expand=True,
-    )
-    for o in f.status.open_orders:
-        table.add_row(
-            o.symbol,
-            o.side.value,
-            o.order_type.name,
-            f"{o.quantity:,}",
-            f"{o.price:,}",
-            f"{o.filled_quantity:,}",
-            o.status.value,
-            o.broker_order_no or "-",
-        )
-    return table
+    return orders_table(f.status.open_orders, expand=True)
 
 
 def _health(f: Frame) -> Table:
