@@ -90,6 +90,7 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
         "queued": len(market.forced),
         "hold": market.hold,
         "traded": trade is not None,
+        "traded_at": trade.at.isoformat() if trade is not None else None,
     }
 
 

@@ -82,8 +82,11 @@ def test_account_seeding_sets_cash_and_orphan_holdings(kis: Kis) -> None:
 def test_price_path_hold_and_release(kis: Kis) -> None:
     last = kis.symbol(0)["last"]
     path = [ticks_away(last, -1), ticks_away(last, -2), ticks_away(last, -3)]
+    before = datetime.fromisoformat(kis.admin("clock")["now"])
     answer = kis.admin("price", {"symbol": "005930", "path": path, "hold": True})
     assert answer["traded"] and answer["hold"]
+    traded_at = datetime.fromisoformat(answer["traded_at"])
+    assert before <= traded_at <= datetime.fromisoformat(kis.admin("clock")["now"])
     time.sleep(0.5)
     assert int(kis.price("005930")["stck_prpr"]) == path[-1]
     beyond = ticks_away(kis.symbol(0)["upper"], 1)
