@@ -66,12 +66,20 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
-    """The stream's fast path: mark, evaluate and, if an exit is due, send it now."""
-    marked = mark(ctx, symbol, price)
-    if marked is None or marked.state not in HELD:
-        return None
-    plan = exit_due(ctx, marked, price, ctx.clock.now())
-    return exit_now(ctx, plan) if plan else None
+    """The stream's fast path: evaluate and, if an exit is due, send it now; then mark.
+
+    The verdict is taken on the row as read with this price applied (the high-water mark
+    it would raise), so the sell does not wait for the mark's lease and commit; the exit
+    re-checks the position under the lease before anything is sent."""
+    with ctx.uow as uow:
+        trade = uow.symbols.get(symbol)
+    result = None
+    if trade is not None and trade.state in HELD:
+        seen = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+        plan = exit_due(ctx, seen, price, ctx.clock.now())
+        result = exit_now(ctx, plan) if plan else None
+    mark(ctx, symbol, price)
+    return result
 
 
 def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:

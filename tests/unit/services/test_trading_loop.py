@@ -109,6 +109,44 @@ def test_a_tick_that_breaks_nothing_sends_nothing(world: World) -> None:
     holding(world)
     assert on_tick(world.ctx, "005930", 10_050) is None
     assert world.symbol().state is SymbolState.HOLDING
+    assert (world.symbol().last_price, world.symbol().high_water) == (10_050, 10_050)
+
+
+def test_a_stop_tick_sends_the_sell_before_writing_the_mark() -> None:
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
+    holding(world)
+    assert on_tick(world.ctx, "005930", 10_020) is None
+    submit = world.broker.submit
+    seen_at_submit = []
+
+    def watching(request):  # type: ignore[no-untyped-def]
+        seen_at_submit.append(world.symbol().last_price)
+        return submit(request)
+
+    world.broker.submit = watching  # type: ignore[method-assign]
+    result = on_tick(world.ctx, "005930", 9_690)
+    assert result is not None and result.outcome is Outcome.SUBMITTED
+    assert seen_at_submit == [10_020]  # the sell did not wait for the mark
+    assert (world.symbol().state, world.symbol().last_price) == (SymbolState.EXITING, 9_690)
+
+
+def test_a_trailing_stop_from_a_tick_counts_the_high_it_just_set() -> None:
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(50), Decimal(2), timedelta(hours=1)))
+    holding(world)
+    assert on_tick(world.ctx, "005930", 11_000) is None
+    assert world.symbol().high_water == 11_000
+    result = on_tick(world.ctx, "005930", 10_770)  # 2.1 % under the new high, above entry
+    assert result is not None and result.outcome is Outcome.SUBMITTED
+    assert world.orders()[-1].side is Side.SELL
+
+
+def test_a_tick_for_a_symbol_not_held_only_marks(world: World) -> None:
+    holding(world)
+    on_tick(world.ctx, "005930", 9_000)  # the stop: now EXITING
+    assert world.submits() == 2
+    assert on_tick(world.ctx, "005930", 8_000) is None
+    assert world.submits() == 2
+    assert world.symbol().last_price == 8_000
 
 
 def test_a_daily_loss_breach_halts_entries_and_alerts() -> None:
