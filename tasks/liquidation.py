@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import time
+
 from celery import Task
 
 from stock_manager.celery_app import app
@@ -16,9 +18,11 @@ from tasks._runtime import RETRY_READS, context
 def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
     """One liquidation round; queues the next until the broker confirms flat or the hard cut."""
     ctx = context()
+    started = time.monotonic()
     report = liquidate_round(ctx, scheduled=scheduled)
     if report.ran and not report.done:
-        self.apply_async(countdown=_next_round(ctx.trading.liquidation.round_interval))
+        interval = ctx.trading.liquidation.round_interval
+        self.apply_async(countdown=_next_round(interval, time.monotonic() - started))
     return list(report.remaining)
 
 
@@ -26,14 +30,18 @@ def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
 def liquidate_symbol(self: Task, symbol: str) -> list[str]:
     """Flatten one symbol the same way, leaving the rest of the book alone."""
     ctx = context()
+    started = time.monotonic()
     report = liquidate_round(ctx, symbol=symbol)
     if report.ran and not report.done:
-        self.apply_async(
-            args=[symbol], countdown=_next_round(ctx.trading.liquidation.round_interval)
-        )
+        interval = ctx.trading.liquidation.round_interval
+        self.apply_async(args=[symbol], countdown=_next_round(interval, time.monotonic() - started))
     return list(report.remaining)
 
 
-def _next_round(interval: float) -> float:
-    """Just after the round lease (TTL = interval) expires, so the chain's next round gets it."""
-    return interval + 0.5
+def _next_round(interval: float, elapsed: float) -> float:
+    """Just after the round lease expires, so the chain's next round gets it.
+
+    The lease (TTL = interval) was taken as the round began, ``elapsed`` seconds ago: rounds
+    start ``interval`` apart, and a round that outlasted the interval (a hundred sells at the
+    rate limit) is followed at once rather than after a further full interval."""
+    return max(interval - elapsed, 0.0) + 0.5
