@@ -39,9 +39,9 @@ def liquidate_symbol(self: Task, symbol: str) -> list[str]:
 
 
 def _next_round(interval: float, elapsed: float) -> float:
-    """Just after the round lease expires, so the chain's next round gets it.
+    """Half a second after the round lease expires, so the chain's next round gets it.
 
     The lease (TTL = interval) was taken as the round began, ``elapsed`` seconds ago: rounds
-    start ``interval`` apart, and a round that outlasted the interval (a hundred sells at the
-    rate limit) is followed at once rather than after a further full interval."""
-    return max(interval - elapsed, 0.0) + 0.5
+    start ``interval`` (+ 0.5 s) apart, and a round that outlasted that (a hundred sells at
+    the rate limit) is followed at once rather than after a further full interval."""
+    return max(interval + 0.5 - elapsed, 0.0)

@@ -58,4 +58,6 @@ def test_a_round_longer_than_the_interval_is_followed_at_once(
 ) -> None:
     """A hundred sells at the rate limit take ten seconds: no further full interval after."""
     countdown, _ = run_one_round(monkeypatch, 10.5)
-    assert countdown == pytest.approx(0.5)
+    assert countdown == 0.0
+    countdown, _ = run_one_round(monkeypatch, INTERVAL + 0.2)
+    assert countdown == pytest.approx(0.3)
