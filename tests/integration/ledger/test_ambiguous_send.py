@@ -52,7 +52,7 @@ def test_accept_then_time_out_is_adopted_once_and_its_fills_counted_once(
     price = int(stack.market(SYMBOL)["lower"])  # rests: nothing trades there unless we say so
     quantity = 200_000  # more than one trade's volume, so the first fill is partial
     stack.admin("account", {"cash": 1_000_000_000})
-    stack.faults(order_timeout_rate=1.0, order_timeout_hang_s=2.0)
+    stack.faults(order_timeout_rate=1.0, order_timeout_hang_s=1.2)
 
     sent = enter(ctx, SYMBOL, quantity, price, OrderType.LIMIT, "test")
 
