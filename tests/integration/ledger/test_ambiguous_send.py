@@ -14,14 +14,15 @@ from datetime import timedelta
 
 import pytest
 
-from stock_manager.domain.orders import OrderStatus, OrderType
+from stock_manager.domain.broker import ExecutionNotice
+from stock_manager.domain.orders import OrderStatus, OrderType, Side
 from stock_manager.domain.records import RecoveryKind
 from stock_manager.domain.trade import SymbolState
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.orders import Outcome, cancel_order, enter
 from stock_manager.services.reconcile import reconcile
 from stock_manager.services.sweep import sweep_locks
-from stock_manager.services.sync import sync_orders
+from stock_manager.services.sync import on_execution_notice, sync_orders
 from tests.integration.ledger.stack import Stack
 
 SYMBOL = "005930"
@@ -91,6 +92,10 @@ def test_accept_then_time_out_is_adopted_once_and_its_fills_counted_once(
     assert 0 < filled < quantity
     assert sync_orders(ctx).changed == 1
     assert sync_orders(ctx).changed == 0
+    notice = ExecutionNotice(
+        at_broker["odno"], "", SYMBOL, Side.BUY, True, False, filled, price, ctx.clock.now()
+    )
+    assert on_execution_notice(ctx, notice).changed == 0  # the stream's copy of the same fill
     partial = stack.order(intent.id or 0)
     assert partial.status is OrderStatus.PARTIALLY_FILLED
     assert (partial.filled_quantity, partial.filled_amount) == (filled, amount)
