@@ -8,7 +8,7 @@ from stock_manager.celery_app import app
 from stock_manager.services import prices
 from stock_manager.services.liquidation import liquidation_due
 from stock_manager.services.session import advance_day
-from tasks._runtime import context
+from tasks._runtime import context, send_exits
 
 
 @app.task(acks_late=False)
@@ -17,8 +17,7 @@ def check_prices() -> int:
     ctx = context()
     advance_day(ctx)
     result = prices.check_prices(ctx)
-    for plan in result.exits:
-        app.send_task("tasks.orders.exit", args=[plan.symbol, plan.reason.value, plan.detail])
+    send_exits(app, result.exits)
     if liquidation_due(ctx):
         app.send_task("tasks.liquidation.liquidate_all")
     return result.marked

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from stock_manager.bootstrap import container
 from stock_manager.celery_app import app
 from stock_manager.services import scan
 from stock_manager.services.health import dead_man_check
 from stock_manager.services.liquidation import liquidation_due
 from stock_manager.services.session import advance_day
-from tasks._runtime import RETRY_READS, context
+from tasks._runtime import RETRY_READS, context, send_entries, send_exits
 
 
 @app.task(**RETRY_READS)
@@ -17,22 +18,8 @@ def scan_candidates() -> int:
     advance_day(ctx)
     dead_man_check(ctx)
     result = scan.scan(ctx)
-    for plan in result.plans:
-        app.send_task(
-            "tasks.orders.enter",
-            args=[
-                plan.symbol,
-                plan.quantity,
-                plan.price,
-                plan.order_type.code,
-                plan.strategy,
-                plan.reason,
-            ],
-        )
-    for exit_plan in scan.strategy_exits(ctx):
-        app.send_task(
-            "tasks.orders.exit", args=[exit_plan.symbol, exit_plan.reason.value, exit_plan.detail]
-        )
+    send_entries(app, result.plans, expires=container().settings.scan_interval)
+    send_exits(app, scan.strategy_exits(ctx))
     if liquidation_due(ctx):
         app.send_task("tasks.liquidation.liquidate_all")
     return len(result.plans)

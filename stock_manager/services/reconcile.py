@@ -48,7 +48,7 @@ class ReconcileReport:
 
     @property
     def fixed(self) -> int:
-        return sum(1 for d in self.differences if d.action and d.action != "skipped")
+        return sum(1 for d in self.differences if d.action not in ("", "none", "skipped"))
 
 
 @dataclass(frozen=True, slots=True)
