@@ -8,6 +8,7 @@ never call the broker. The symbol's trade state and position follow from its ord
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -113,17 +114,17 @@ def open_order(
     price: int,
     order_type: OrderType,
     purpose: OrderPurpose,
+    today: Sequence[Order] | None = None,
     **changes: object,
 ) -> tuple[SymbolTrade, Order]:
-    """Move the symbol (FLAT->ENTERING or ->EXITING) and write a NEW order, in one transaction."""
+    """Move the symbol (FLAT->ENTERING or ->EXITING) and write a NEW order, in one transaction.
+
+    ``today`` is the symbol's orders of the day if the caller already read them."""
     day = kst_date(w.at)
     trade_seq = trade.trade_seq + 1 if event is SymbolEvent.BUY_SIGNAL else trade.trade_seq
-    attempt = len(
-        [
-            o
-            for o in uow.orders.find(day=day, symbol=trade.symbol)
-            if o.side is side and o.idempotency_key.split(":")[3] == str(trade_seq)
-        ]
+    orders = uow.orders.find(day=day, symbol=trade.symbol) if today is None else today
+    attempt = sum(
+        1 for o in orders if o.side is side and o.idempotency_key.split(":")[3] == str(trade_seq)
     )
     after = save_symbol(
         uow, w, trade, trade.apply(event, trade_seq=trade_seq, **changes), event.value

@@ -1,14 +1,15 @@
 """Sending orders: entry, exit and cancel, each under the symbol's lease.
 
 The sequence never changes: (1) under the lease, move the symbol and write the order as
-NEW with its idempotency key, and commit; (2) renew the lease and check the order is still
-NEW; (3) send; (4) write what the broker said. A send whose fate is unknown leaves the order
-UNKNOWN for the resolver: it is never resent blindly.
+NEW with its idempotency key, and commit; (2) renew the lease (which proves nobody else has
+touched the symbol since); (3) send; (4) write what the broker said. A send whose fate is
+unknown leaves the order UNKNOWN for the resolver: it is never resent blindly.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -81,7 +82,7 @@ def enter(
         )
         if isinstance(opened, SendResult):
             return opened
-        return _send(ctx, lease, opened, Lane.ENTRY)
+        return send_opened(ctx, lease, opened, Lane.ENTRY)
 
 
 def exit_position(
@@ -100,7 +101,7 @@ def exit_position(
         opened = _open(ctx, lease, symbol, Side.SELL, 0, price, order_type, purpose, reason)
         if isinstance(opened, SendResult):
             return opened
-        return _send(ctx, lease, opened, lane)
+        return send_opened(ctx, lease, opened, lane)
 
 
 def _open(
@@ -117,36 +118,49 @@ def _open(
     w = writer(ctx, lease)
     with ctx.uow as uow:
         trade = uow.symbols.get(symbol) or SymbolTrade(symbol)
-        refusal = _refusal(uow, w, trade, side, order_type, ctx)
-        if refusal:
-            return SendResult(Outcome.SKIPPED, detail=refusal)
-        if side is Side.BUY:
-            trade, order = open_order(
-                uow,
-                w,
-                trade,
-                SymbolEvent.BUY_SIGNAL,
-                side,
-                quantity,
-                price,
-                order_type,
-                purpose,
-                strategy=note,
-            )
-        else:
-            trade, order = open_order(
-                uow,
-                w,
-                trade,
-                SymbolEvent.EXIT_SIGNAL,
-                side,
-                trade.quantity,
-                price,
-                order_type,
-                purpose,
-                note=note,
-            )
+        opened = open_in(uow, w, ctx, trade, side, quantity, price, order_type, purpose, note)
+        if isinstance(opened, str):
+            return SendResult(Outcome.SKIPPED, detail=opened)
         uow.commit()
+    return opened
+
+
+def open_in(
+    uow: UnitOfWork,
+    w: Writer,
+    ctx: ServiceContext,
+    trade: SymbolTrade,
+    side: Side,
+    quantity: int,
+    price: int,
+    order_type: OrderType,
+    purpose: OrderPurpose,
+    note: str,
+    **changes: object,
+) -> Order | str:
+    """Inside an open unit of work and under the symbol's lease: write the intent and move
+    the symbol, or return why not. A sell is for everything held; ``changes`` ride along on
+    the symbol's row (a mark taken in the same transaction)."""
+    today = uow.orders.find(day=kst_date(w.at), symbol=trade.symbol)
+    refusal = _refusal(uow, w, trade, today, side, order_type, ctx)
+    if refusal:
+        return refusal
+    buying = side is Side.BUY
+    event = SymbolEvent.BUY_SIGNAL if buying else SymbolEvent.EXIT_SIGNAL
+    changes.update({"strategy": note} if buying else {"note": note})
+    _, order = open_order(
+        uow,
+        w,
+        trade,
+        event,
+        side,
+        quantity if buying else trade.quantity,
+        price,
+        order_type,
+        purpose,
+        today,
+        **changes,
+    )
     return order
 
 
@@ -154,6 +168,7 @@ def _refusal(
     uow: UnitOfWork,
     w: Writer,
     trade: SymbolTrade,
+    today: Sequence[Order],
     side: Side,
     order_type: OrderType,
     ctx: ServiceContext,
@@ -161,9 +176,7 @@ def _refusal(
     """Why this order may not be opened now, or ``""``."""
     if order_type not in ctx.policy.order_types:
         return f"order type {order_type.name} is not available in this environment"
-    if uow.orders.find(
-        day=kst_date(w.at), symbol=trade.symbol, statuses=[s for s in OrderStatus if s.may_be_live]
-    ):
+    if any(o.status.may_be_live for o in today):
         return f"{trade.symbol} has an order that may be live"
     if side is Side.BUY:
         market = uow.market.get(kst_date(w.at))
@@ -177,13 +190,13 @@ def _refusal(
     return ""
 
 
-def _send(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:
+def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:
+    # A successful renewal proves nobody took the lease since the intent was written, and
+    # every write to this symbol's orders needs that lease: the intent is still NEW.
     try:
         lease.ensure()
     except LeaseLost as exc:
         return SendResult(Outcome.LOST, order.id, f"{exc}; the sweep resolves the intent")
-    if not _still_new(ctx, order):
-        return SendResult(Outcome.LOST, order.id, "the intent moved on before it was sent")
     request = OrderRequest(order.symbol, order.side, order.quantity, order.order_type, order.price)
     try:
         with using_lane(lane):
@@ -195,12 +208,6 @@ def _send(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> Se
     except BrokerError as exc:  # refused before anything was executed
         return _record(ctx, lease, order, OrderEvent.REJECTED, f"not sent: {exc}")
     return _record(ctx, lease, order, OrderEvent.ACCEPTED, "", ack)
-
-
-def _still_new(ctx: ServiceContext, order: Order) -> bool:
-    with ctx.uow as uow:
-        current = uow.orders.get(order.id or 0)
-    return current is not None and current.status is OrderStatus.NEW
 
 
 _OUTCOMES = {

@@ -13,15 +13,21 @@ from datetime import datetime
 
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
-from stock_manager.domain.orders import OrderPurpose
+from stock_manager.domain.orders import Order, OrderPurpose, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
-from stock_manager.ports import Lane, using_lane
+from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
 from stock_manager.services.leasing import symbol_lease
-from stock_manager.services.ledger import save_symbol
-from stock_manager.services.orders import SendResult, exit_position, writer
+from stock_manager.services.ledger import Writer, save_symbol
+from stock_manager.services.orders import (
+    SendResult,
+    exit_position,
+    open_in,
+    send_opened,
+    writer,
+)
 
 log = logging.getLogger(__name__)
 HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)
@@ -66,27 +72,65 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
-    """The stream's fast path: evaluate and, if an exit is due, send it now; then mark.
+    """The stream's fast path: under the symbol's lease and in one transaction, mark the
+    price, judge the exit and, if one is due, write the intent; then send it at once.
 
-    The verdict is taken on the row as read with this price applied (the high-water mark
-    it would raise), so the sell does not wait for the mark's lease and commit; the exit
-    re-checks the position under the lease before anything is sent."""
-    with ctx.uow as uow:
-        trade = uow.symbols.get(symbol)
-    result = None
-    if trade is not None and trade.state in HELD:
-        seen = replace(trade, last_price=price, high_water=max(trade.high_water, price))
-        plan = exit_due(ctx, seen, price, ctx.clock.now())
-        result = exit_now(ctx, plan) if plan else None
-    mark(ctx, symbol, price)
-    return result
+    One lease and one commit stand between the crossing tick and the sell. A busy symbol is
+    skipped: whoever holds the lease is already acting on it, and the next tick follows."""
+    with symbol_lease(ctx, symbol) as lease:
+        if lease is None:
+            return None
+        w = writer(ctx, lease)
+        with ctx.uow as uow:
+            trade = uow.symbols.get(symbol)
+            if trade is None:
+                return None
+            mark = {"last_price": price, "high_water": max(trade.high_water, price)}
+            plan = exit_due(ctx, replace(trade, **mark), price, w.at)  # type: ignore[arg-type]
+            order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
+            if order is None and (trade.last_price != price or trade.high_water < price):
+                save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
+            uow.commit()
+        if order is None:
+            return None
+        return send_opened(ctx, lease, order, _lane(plan))
+
+
+def _open_exit(
+    uow: UnitOfWork,
+    w: Writer,
+    ctx: ServiceContext,
+    trade: SymbolTrade,
+    plan: ExitPlan,
+    mark: dict[str, int],
+) -> Order | None:
+    opened = open_in(
+        uow,
+        w,
+        ctx,
+        trade,
+        Side.SELL,
+        0,
+        0,
+        ctx.trading.exit_order_type,
+        _purpose(plan),
+        f"{plan.reason.value} {plan.detail}".strip(),
+        **mark,
+    )
+    return None if isinstance(opened, str) else opened
+
+
+def _purpose(plan: ExitPlan) -> OrderPurpose:
+    return OrderPurpose.LIQUIDATION if plan.reason is ExitReason.LIQUIDATION else OrderPurpose.EXIT
+
+
+def _lane(plan: ExitPlan | None) -> Lane:
+    return Lane.LIQUIDATION if plan and plan.reason is ExitReason.LIQUIDATION else Lane.EXIT
 
 
 def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
     """Sell at the best bid (최유리지정가): no extra quote needed, fills at once if bid exists."""
-    purpose = (
-        OrderPurpose.LIQUIDATION if plan.reason is ExitReason.LIQUIDATION else OrderPurpose.EXIT
-    )
+    purpose = _purpose(plan)
     return exit_position(
         ctx,
         plan.symbol,

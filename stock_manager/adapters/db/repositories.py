@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,17 +128,21 @@ class SqlOrderRepository:
         self._s = session
 
     def add(self, order: Order) -> Order:
+        """One statement: the idempotency key's uniqueness decides, no savepoint needed."""
         now = _utcnow()
-        row = OrderRow(
-            **_order_values(order), version=1, created_at=order.created_at or now, updated_at=now
+        created = order.created_at or now
+        dialect = self._s.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(OrderRow)
+            .values(**_order_values(order), version=1, created_at=created, updated_at=now)
+            .on_conflict_do_nothing(index_elements=[OrderRow.idempotency_key])
+            .returning(OrderRow.id)
         )
-        try:
-            with self._s.begin_nested():
-                self._s.add(row)
-                self._s.flush()
-        except IntegrityError:
-            raise DuplicateOrder(f"order {order.idempotency_key} already exists") from None
-        return _order(row)
+        order_id = self._s.scalar(statement)
+        if order_id is None:
+            raise DuplicateOrder(f"order {order.idempotency_key} already exists")
+        return replace(order, id=order_id, created_at=created)
 
     def get(self, order_id: int) -> Order | None:
         row = self._s.get(OrderRow, order_id, populate_existing=True)

@@ -112,22 +112,24 @@ def test_a_tick_that_breaks_nothing_sends_nothing(world: World) -> None:
     assert (world.symbol().last_price, world.symbol().high_water) == (10_050, 10_050)
 
 
-def test_a_stop_tick_sends_the_sell_before_writing_the_mark() -> None:
+def test_a_stop_tick_marks_and_writes_the_intent_in_one_commit_before_the_sell() -> None:
     world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
     holding(world)
     assert on_tick(world.ctx, "005930", 10_020) is None
     submit = world.broker.submit
+    commits = world.uow.commits
     seen_at_submit = []
 
     def watching(request):  # type: ignore[no-untyped-def]
-        seen_at_submit.append(world.symbol().last_price)
+        trade = world.symbol()
+        seen_at_submit.append((trade.state, trade.last_price, world.uow.commits - commits))
         return submit(request)
 
     world.broker.submit = watching  # type: ignore[method-assign]
     result = on_tick(world.ctx, "005930", 9_690)
     assert result is not None and result.outcome is Outcome.SUBMITTED
-    assert seen_at_submit == [10_020]  # the sell did not wait for the mark
-    assert (world.symbol().state, world.symbol().last_price) == (SymbolState.EXITING, 9_690)
+    # one commit stood between the crossing tick and the sell: the mark and the intent
+    assert seen_at_submit == [(SymbolState.EXITING, 9_690, 1)]
 
 
 def test_a_trailing_stop_from_a_tick_counts_the_high_it_just_set() -> None:
