@@ -33,7 +33,7 @@ def limiter_key(settings: Settings) -> str:
     return f"{settings.kis_env}:{credentials(settings).key_id}"
 
 
-def make_rate_limiter(settings: Settings, redis: Redis[bytes] | None = None) -> RateLimiter:
+def make_rate_limiter(settings: Settings, redis: Redis | None = None) -> RateLimiter:
     """Redis when the lock backend is Redis (any number of hosts), else a file in DATA_DIR."""
     rate, key = settings.effective_rate_limit, limiter_key(settings)
     timeout = settings.kis_rate_wait_timeout
@@ -46,7 +46,7 @@ def make_rate_limiter(settings: Settings, redis: Redis[bytes] | None = None) -> 
 
 
 def make_token_store(
-    settings: Settings, *, redis: Redis[bytes] | None = None, engine: Engine | None = None
+    settings: Settings, *, redis: Redis | None = None, engine: Engine | None = None
 ) -> TokenStore:
     if redis is not None:
         return RedisTokenStore(redis, settings.kis_redis_namespace)

@@ -128,7 +128,7 @@ class RedisRateLimiter(_Pacer):
 
     def __init__(
         self,
-        client: Redis[bytes],
+        client: Redis,
         key: str,
         rate: float,
         *,
@@ -156,7 +156,13 @@ class RedisRateLimiter(_Pacer):
         return f"RedisRateLimiter({self._keys[0]!r}, rate={self.rate:g}/s)"
 
     def try_acquire(self, waiter: str, lane: Lane) -> float:
-        args = [waiter, int(lane), self._interval_ms, self._tolerance_ms, self._heartbeat_ms]
+        args: list[str | int | float] = [
+            waiter,
+            int(lane),
+            self._interval_ms,
+            self._tolerance_ms,
+            self._heartbeat_ms,
+        ]
         reply: Any = self._acquire(keys=self._keys, args=args)
         return int(reply) / 1_000_000
 

@@ -109,13 +109,13 @@ _UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL'
 class RedisTokenStore:
     """Keys ``<namespace>tok:<key>`` (a hash), ``…:attempt`` and ``…:lock``."""
 
-    def __init__(self, client: Redis[bytes], namespace: str = "sm:kis:") -> None:
+    def __init__(self, client: Redis, namespace: str = "sm:kis:") -> None:
         self._r = client
         self._prefix = namespace + "tok:"
         self._unlock = client.register_script(_UNLOCK)
 
     def load(self, key: str) -> Credential | None:
-        raw = self._r.hgetall(self._prefix + key)
+        raw: dict[bytes, bytes] = self._r.hgetall(self._prefix + key)  # type: ignore[assignment]
         if not raw or b"value" not in raw:
             return None
         return Credential(

@@ -39,7 +39,7 @@ def _moment(ms: int) -> datetime:
 
 
 class RedisLeaseLock:
-    def __init__(self, client: Redis[bytes], namespace: str = "sm:") -> None:
+    def __init__(self, client: Redis, namespace: str = "sm:") -> None:
         self._r = client
         self._lease = namespace + "lease:"
         self._fence = namespace + "fence:"
@@ -98,6 +98,6 @@ def _value(lease: Lease) -> str:
     return f"{lease.owner}|{lease.fence}"
 
 
-def _server_ms(client: Redis[bytes]) -> int:
+def _server_ms(client: Redis) -> int:
     seconds, micros = client.time()
     return int(seconds) * 1000 + int(micros) // 1000
