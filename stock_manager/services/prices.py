@@ -72,28 +72,39 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
-    """The stream's fast path: under the symbol's lease and in one transaction, mark the
-    price, judge the exit and, if one is due, write the intent; then send it at once.
+    """The stream's fast path: judge the exit at this price and, if one is due, mark, write
+    the intent and send it under the symbol's lease, with one commit before the sell.
 
-    One lease and one commit stand between the crossing tick and the sell. A busy symbol is
-    skipped: whoever holds the lease is already acting on it, and the next tick follows."""
+    Most ticks change nothing that matters (no exit, no new high-water mark): they cost one
+    short read and no lease, so the workers stay free for the tick that does matter. The
+    price checks keep ``last_price`` current every 2 s."""
+    with ctx.uow as uow:
+        seen = uow.symbols.get(symbol)
+    if seen is None or seen.state not in HELD:
+        return None
+    if price <= seen.high_water and _exit_at(ctx, seen, price) is None:
+        return None
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
-            return None
+            return None  # whoever holds it is acting on the symbol; the next tick follows
         w = writer(ctx, lease)
         with ctx.uow as uow:
             trade = uow.symbols.get(symbol)
-            if trade is None:
+            if trade is None or trade.state not in HELD:
                 return None
             mark = {"last_price": price, "high_water": max(trade.high_water, price)}
-            plan = exit_due(ctx, replace(trade, **mark), price, w.at)  # type: ignore[arg-type]
+            plan = _exit_at(ctx, trade, price)
             order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
-            if order is None and (trade.last_price != price or trade.high_water < price):
+            if order is None:
                 save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
             uow.commit()
-        if order is None:
-            return None
-        return send_opened(ctx, lease, order, _lane(plan))
+        return send_opened(ctx, lease, order, _lane(plan)) if order else None
+
+
+def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
+    """The exit policy's verdict as if this price were marked (a new high counts)."""
+    marked = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+    return exit_due(ctx, marked, price, ctx.clock.now())
 
 
 def _open_exit(

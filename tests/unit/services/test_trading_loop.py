@@ -142,13 +142,24 @@ def test_a_trailing_stop_from_a_tick_counts_the_high_it_just_set() -> None:
     assert world.orders()[-1].side is Side.SELL
 
 
-def test_a_tick_for_a_symbol_not_held_only_marks(world: World) -> None:
+def test_a_tick_for_a_symbol_not_held_does_nothing(world: World) -> None:
     holding(world)
     on_tick(world.ctx, "005930", 9_000)  # the stop: now EXITING
     assert world.submits() == 2
+    commits = world.uow.commits
     assert on_tick(world.ctx, "005930", 8_000) is None
     assert world.submits() == 2
-    assert world.symbol().last_price == 8_000
+    assert world.uow.commits == commits
+
+
+def test_an_uneventful_tick_takes_no_lease_and_writes_nothing(world: World) -> None:
+    holding(world)  # bought at 10,000; high-water 10,000
+    fences, commits = dict(world.locks.fences), world.uow.commits
+    assert on_tick(world.ctx, "005930", 9_950) is None  # below the high, above the stop
+    assert (world.locks.fences, world.uow.commits) == (fences, commits)
+    assert on_tick(world.ctx, "005930", 10_100) is None  # a new high is worth a write
+    assert world.symbol().high_water == 10_100
+    assert world.uow.commits == commits + 1
 
 
 def test_a_daily_loss_breach_halts_entries_and_alerts() -> None:
