@@ -7,15 +7,17 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stock_manager.adapters.db.repositories import (
+from stock_manager.adapters.db.record_repositories import (
     SqlAuditLog,
-    SqlFillRepository,
     SqlMarketRepository,
-    SqlOrderRepository,
     SqlRecoveryLog,
     SqlReportRepository,
-    SqlSymbolRepository,
     SqlWorkerRepository,
+)
+from stock_manager.adapters.db.repositories import (
+    SqlFillRepository,
+    SqlOrderRepository,
+    SqlSymbolRepository,
 )
 from stock_manager.adapters.db.task_runs import SqlTaskRunRepository
 from stock_manager.ports import (
