@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from stock_manager.sim.messages import InputError
+from stock_manager.sim.config import Dialect
+from stock_manager.sim.envelope import KisReply, ok
+from stock_manager.sim.messages import InputError, Msg
 from stock_manager.sim.request import KisRequest
 
 T = TypeVar("T")
@@ -65,3 +67,16 @@ def paginate(
     tr_cont = CONTINUATION[(more, first)]
     nk = f"{prefix}{key(chunk[-1])}" if chunk else prefix
     return Page(chunk, tr_cont, scope.ljust(WIDTH), nk.ljust(WIDTH))
+
+
+def page_reply(dialect: Dialect, page: Page[T], field: str = "output1", **outputs: Any) -> KisReply:
+    """A successful query reply carrying one page in ``field`` and its continuation."""
+    return ok(
+        dialect,
+        Msg.QUERY_OK,
+        tr_cont=page.tr_cont,
+        ctx_area_fk100=page.fk,
+        ctx_area_nk100=page.nk,
+        **{field: page.rows},
+        **outputs,
+    )

@@ -10,7 +10,7 @@ from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.fields import change_rate, pct
 from stock_manager.sim.messages import InputError, Msg, Rejection
 from stock_manager.sim.orders import OrderKind, SimOrder
-from stock_manager.sim.paging import paginate
+from stock_manager.sim.paging import page_reply, paginate
 from stock_manager.sim.request import KisRequest
 from stock_manager.sim.rest_orders_view import ORDER_TYPE_NAMES, side_code
 
@@ -116,13 +116,9 @@ def balance(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         ex.config.dialect.balance_page,
         f"{ex.config.cano}^{ex.config.product_code}^BAL",
     )
-    return ok(
+    return page_reply(
         ex.config.env,
-        Msg.QUERY_OK,
-        tr_cont=page.tr_cont,
-        ctx_area_fk100=page.fk,
-        ctx_area_nk100=page.nk,
-        output1=page.rows,
+        page,
         output2=[_summary(ex, rows)],
     )
 
@@ -207,14 +203,7 @@ def psbl_rvsecncl(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         ex.config.dialect.rvsecncl_page,
         f"{ex.config.cano}^{ex.config.product_code}^RVS",
     )
-    return ok(
-        ex.config.env,
-        Msg.QUERY_OK,
-        tr_cont=page.tr_cont,
-        ctx_area_fk100=page.fk,
-        ctx_area_nk100=page.nk,
-        output=page.rows,
-    )
+    return page_reply(ex.config.env, page, "output")
 
 
 def psbl_sell(ex: Exchange, req: KisRequest, variant: str) -> KisReply:

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from typing import Any
 
 from stock_manager.domain.clock import KST
-from stock_manager.sim.envelope import KisReply, ok
+from stock_manager.sim.envelope import KisReply
 from stock_manager.sim.exchange import Exchange
-from stock_manager.sim.messages import InputError, Msg
+from stock_manager.sim.messages import InputError
 from stock_manager.sim.orders import OrderKind, OrderStatus, SimOrder
-from stock_manager.sim.paging import paginate
+from stock_manager.sim.paging import page_reply, paginate
 from stock_manager.sim.request import KisRequest
 
 ORDER_TYPE_NAMES = {
@@ -149,12 +149,8 @@ def daily_ccld(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         ex.config.dialect.ccld_page,
         f"{ex.config.cano}^{ex.config.product_code}^CCLD",
     )
-    return ok(
+    return page_reply(
         ex.config.env,
-        Msg.QUERY_OK,
-        tr_cont=page.tr_cont,
-        ctx_area_fk100=page.fk,
-        ctx_area_nk100=page.nk,
-        output1=page.rows,
+        page,
         output2=_totals(orders),
     )
