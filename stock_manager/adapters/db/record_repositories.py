@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,8 @@ from stock_manager.domain.records import (
     Transition,
     WorkerProcess,
 )
+
+TRANSITIONS: Table = TransitionRow.__table__  # type: ignore[assignment]
 
 
 def _utcnow() -> datetime:
@@ -85,25 +87,38 @@ class SqlMarketRepository:
 
 
 class SqlAuditLog:
+    """Transitions wait in memory and go in one multi-row ``INSERT`` when the unit of work
+    commits (a rollback drops them with everything else)."""
+
     def __init__(self, session: Session) -> None:
         self._s = session
+        self._pending: list[dict[str, object]] = []
 
     def record(self, t: Transition) -> None:
-        self._s.add(
-            TransitionRow(
-                at=t.at,
-                entity=t.entity,
-                entity_key=t.key,
-                from_state=t.from_state,
-                to_state=t.to_state,
-                event=t.event,
-                fence=t.fence,
-                actor=t.actor[:160],
-                detail=t.detail,
-            )
+        self._pending.append(
+            {
+                "at": t.at,
+                "entity": t.entity,
+                "entity_key": t.key,
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "event": t.event,
+                "fence": t.fence,
+                "actor": t.actor[:160],
+                "detail": t.detail,
+            }
         )
 
+    def flush(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._s.execute(insert(TRANSITIONS), rows)
+
+    def discard(self) -> None:
+        self._pending.clear()
+
     def recent(self, limit: int = 50) -> list[Transition]:
+        self.flush()
         query = select(TransitionRow).order_by(TransitionRow.id.desc()).limit(limit)
         return [
             Transition(

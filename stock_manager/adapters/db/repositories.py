@@ -1,5 +1,9 @@
 """Repositories of the ledger (symbols, orders, fills): rows in, domain values out; every
-state write is compare-and-set."""
+state write is compare-and-set.
+
+They speak SQLAlchemy Core, not the ORM: these statements sit on the path from a price
+crossing a stop to the sell leaving, and a Core row costs a fraction of a mapped object.
+The hot statements are built once, with bound parameters."""
 
 from __future__ import annotations
 
@@ -8,23 +12,44 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from stock_manager.adapters.db.models import (
-    FillRow,
-    OrderRow,
-    SymbolStateRow,
-)
+from stock_manager.adapters.db.models import FillRow, OrderRow, SymbolStateRow
 from stock_manager.domain.errors import DuplicateOrder, StaleWrite
 from stock_manager.domain.orders import Fill, Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 
+SYMBOLS: Table = SymbolStateRow.__table__  # type: ignore[assignment]
+ORDERS: Table = OrderRow.__table__  # type: ignore[assignment]
+FILLS: Table = FillRow.__table__  # type: ignore[assignment]
+
+_SYMBOL = select(SYMBOLS).where(SYMBOLS.c.symbol == bindparam("key"))
+_SYMBOL_CAS = update(SYMBOLS).where(
+    SYMBOLS.c.symbol == bindparam("key"),
+    SYMBOLS.c.state == bindparam("was_state"),
+    SYMBOLS.c.version == bindparam("was_version"),
+    SYMBOLS.c.fence <= bindparam("new_fence"),
+)
+_ORDER = select(ORDERS).where(ORDERS.c.id == bindparam("key"))
+_ORDER_CAS = update(ORDERS).where(
+    ORDERS.c.id == bindparam("key"),
+    ORDERS.c.status == bindparam("was_status"),
+    ORDERS.c.filled_quantity == bindparam("was_filled"),
+    ORDERS.c.fence <= bindparam("new_fence"),
+)
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def upsert_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in the session's dialect, so ``ON CONFLICT DO NOTHING`` is available."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class SqlSymbolRepository:
@@ -32,36 +57,35 @@ class SqlSymbolRepository:
         self._s = session
 
     def get(self, symbol: str) -> SymbolTrade | None:
-        row = self._s.get(SymbolStateRow, symbol, populate_existing=True)
+        row = self._s.execute(_SYMBOL, {"key": symbol}).first()
         return _symbol(row) if row else None
 
     def find(self, states: Sequence[SymbolState] | None = None) -> list[SymbolTrade]:
-        query = select(SymbolStateRow).order_by(SymbolStateRow.symbol)
+        query = select(SYMBOLS).order_by(SYMBOLS.c.symbol)
         if states is not None:
-            query = query.where(SymbolStateRow.state.in_([s.value for s in states]))
-        return [
-            _symbol(row) for row in self._s.scalars(query.execution_options(populate_existing=True))
-        ]
+            query = query.where(SYMBOLS.c.state.in_([s.value for s in states]))
+        return [_symbol(row) for row in self._s.execute(query)]
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         values = _symbol_values(after)
         if before.version == 0:
-            try:
-                with self._s.begin_nested():
-                    self._s.add(SymbolStateRow(symbol=after.symbol, version=1, **values))
-            except IntegrityError:
-                raise StaleWrite(f"symbol {after.symbol} was created concurrently") from None
+            created = self._s.execute(
+                upsert_insert(self._s, SYMBOLS)
+                .values(symbol=after.symbol, version=1, **values)
+                .on_conflict_do_nothing(index_elements=[SYMBOLS.c.symbol])
+                .returning(SYMBOLS.c.symbol)
+            ).first()
+            if created is None:
+                raise StaleWrite(f"symbol {after.symbol} was created concurrently")
             return _with_version(after, 1)
         result = self._s.execute(
-            update(SymbolStateRow)
-            .where(
-                SymbolStateRow.symbol == before.symbol,
-                SymbolStateRow.state == before.state.value,
-                SymbolStateRow.version == before.version,
-                SymbolStateRow.fence <= after.fence,
-            )
-            .values(version=before.version + 1, **values)
-            .execution_options(synchronize_session=False)
+            _SYMBOL_CAS.values(version=before.version + 1, **values),
+            {
+                "key": before.symbol,
+                "was_state": before.state.value,
+                "was_version": before.version,
+                "new_fence": after.fence,
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(
@@ -92,7 +116,7 @@ def _symbol_values(t: SymbolTrade) -> dict[str, Any]:
     }
 
 
-def _symbol(row: SymbolStateRow) -> SymbolTrade:
+def _symbol(row: Row[Any]) -> SymbolTrade:
     return SymbolTrade(
         symbol=row.symbol,
         state=SymbolState(row.state),
@@ -117,37 +141,33 @@ class SqlOrderRepository:
         """One statement: the idempotency key's uniqueness decides, no savepoint needed."""
         now = _utcnow()
         created = order.created_at or now
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (
-            insert(OrderRow)
+            upsert_insert(self._s, ORDERS)
             .values(**_order_values(order), version=1, created_at=created, updated_at=now)
-            .on_conflict_do_nothing(index_elements=[OrderRow.idempotency_key])
-            .returning(OrderRow.id)
+            .on_conflict_do_nothing(index_elements=[ORDERS.c.idempotency_key])
+            .returning(ORDERS.c.id)
         )
-        order_id = self._s.scalar(statement)
+        order_id = self._s.execute(statement).scalar()
         if order_id is None:
             raise DuplicateOrder(f"order {order.idempotency_key} already exists")
         return replace(order, id=order_id, created_at=created)
 
     def get(self, order_id: int) -> Order | None:
-        row = self._s.get(OrderRow, order_id, populate_existing=True)
+        row = self._s.execute(_ORDER, {"key": order_id}).first()
         return _order(row) if row else None
 
     def by_key(self, idempotency_key: str) -> Order | None:
-        row = self._s.scalar(
-            select(OrderRow)
-            .where(OrderRow.idempotency_key == idempotency_key)
-            .execution_options(populate_existing=True)
-        )
-        return _order(row) if row else None
+        return self._one(select(ORDERS).where(ORDERS.c.idempotency_key == idempotency_key))
 
     def by_broker_no(self, day: date, broker_order_no: str) -> Order | None:
-        row = self._s.scalar(
-            select(OrderRow)
-            .where(OrderRow.trading_day == day, OrderRow.broker_order_no == broker_order_no)
-            .execution_options(populate_existing=True)
+        return self._one(
+            select(ORDERS).where(
+                ORDERS.c.trading_day == day, ORDERS.c.broker_order_no == broker_order_no
+            )
         )
+
+    def _one(self, query: Any) -> Order | None:
+        row = self._s.execute(query).first()
         return _order(row) if row else None
 
     def find(
@@ -156,30 +176,28 @@ class SqlOrderRepository:
         statuses: Sequence[OrderStatus] | None = None,
         symbol: str | None = None,
     ) -> list[Order]:
-        query = select(OrderRow).order_by(OrderRow.id)
+        query = select(ORDERS).order_by(ORDERS.c.id)
         if day is not None:
-            query = query.where(OrderRow.trading_day == day)
+            query = query.where(ORDERS.c.trading_day == day)
         if statuses is not None:
-            query = query.where(OrderRow.status.in_([s.value for s in statuses]))
+            query = query.where(ORDERS.c.status.in_([s.value for s in statuses]))
         if symbol is not None:
-            query = query.where(OrderRow.symbol == symbol)
-        return [
-            _order(row) for row in self._s.scalars(query.execution_options(populate_existing=True))
-        ]
+            query = query.where(ORDERS.c.symbol == symbol)
+        return [_order(row) for row in self._s.execute(query)]
 
     def save(self, before: Order, after: Order) -> Order:
         if before.id is None:
             raise ValueError("cannot update an order that was never added")
         result = self._s.execute(
-            update(OrderRow)
-            .where(
-                OrderRow.id == before.id,
-                OrderRow.status == before.status.value,
-                OrderRow.filled_quantity == before.filled_quantity,
-                OrderRow.fence <= after.fence,
-            )
-            .values(**_order_values(after), updated_at=_utcnow(), version=OrderRow.version + 1)
-            .execution_options(synchronize_session=False)
+            _ORDER_CAS.values(
+                **_order_values(after), updated_at=_utcnow(), version=ORDERS.c.version + 1
+            ),
+            {
+                "key": before.id,
+                "was_status": before.status.value,
+                "was_filled": before.filled_quantity,
+                "new_fence": after.fence,
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(
@@ -208,7 +226,7 @@ def _order_values(o: Order) -> dict[str, Any]:
     }
 
 
-def _order(row: OrderRow) -> Order:
+def _order(row: Row[Any]) -> Order:
     return Order(
         id=row.id,
         idempotency_key=row.idempotency_key,
@@ -234,46 +252,41 @@ class SqlFillRepository:
         self._s = session
 
     def add(self, order_id: int, fill: Fill) -> bool:
-        exists = self._s.scalar(
-            select(FillRow.id).where(FillRow.broker_fill_id == fill.broker_fill_id)
-        )
-        if exists is not None:
-            return False
-        try:
-            with self._s.begin_nested():
-                self._s.add(
-                    FillRow(
-                        order_id=order_id,
-                        broker_fill_id=fill.broker_fill_id,
-                        symbol=fill.symbol,
-                        side=fill.side.value,
-                        quantity=fill.quantity,
-                        price=fill.price,
-                        commission=fill.commission,
-                        tax=fill.tax,
-                        filled_at=fill.filled_at,
-                        recorded_at=_utcnow(),
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        """``False`` if this broker fill was recorded before (its id is unique)."""
+        added = self._s.execute(
+            upsert_insert(self._s, FILLS)
+            .values(
+                order_id=order_id,
+                broker_fill_id=fill.broker_fill_id,
+                symbol=fill.symbol,
+                side=fill.side.value,
+                quantity=fill.quantity,
+                price=fill.price,
+                commission=fill.commission,
+                tax=fill.tax,
+                filled_at=fill.filled_at,
+                recorded_at=_utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=[FILLS.c.broker_fill_id])
+            .returning(FILLS.c.id)
+        ).first()
+        return added is not None
 
     def for_order(self, order_id: int) -> list[Fill]:
-        query = select(FillRow).where(FillRow.order_id == order_id).order_by(FillRow.id)
-        return [_fill(row) for row in self._s.scalars(query)]
+        query = select(FILLS).where(FILLS.c.order_id == order_id).order_by(FILLS.c.id)
+        return [_fill(row) for row in self._s.execute(query)]
 
     def for_day(self, day: date) -> list[Fill]:
         query = (
-            select(FillRow)
-            .join(OrderRow, OrderRow.id == FillRow.order_id)
-            .where(OrderRow.trading_day == day)
-            .order_by(FillRow.filled_at, FillRow.id)
+            select(FILLS)
+            .join(ORDERS, ORDERS.c.id == FILLS.c.order_id)
+            .where(ORDERS.c.trading_day == day)
+            .order_by(FILLS.c.filled_at, FILLS.c.id)
         )
-        return [_fill(row) for row in self._s.scalars(query)]
+        return [_fill(row) for row in self._s.execute(query)]
 
 
-def _fill(row: FillRow) -> Fill:
+def _fill(row: Row[Any]) -> Fill:
     return Fill(
         broker_fill_id=row.broker_fill_id,
         symbol=row.symbol,

@@ -45,6 +45,7 @@ class SqlUnitOfWork:
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    _audit: SqlAuditLog
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._factory = session_factory
@@ -57,7 +58,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.fills = SqlFillRepository(session)
         self.market = SqlMarketRepository(session)
-        self.audit = SqlAuditLog(session)
+        self._audit = self.audit = SqlAuditLog(session)
         self.recovery = SqlRecoveryLog(session)
         self.workers = SqlWorkerRepository(session)
         self.reports = SqlReportRepository(session)
@@ -82,9 +83,12 @@ class SqlUnitOfWork:
         return self._require()
 
     def commit(self) -> None:
-        self._require().commit()
+        session = self._require()
+        self._audit.flush()
+        session.commit()
 
     def rollback(self) -> None:
+        self._audit.discard()
         self._require().rollback()
 
     def _require(self) -> Session:
