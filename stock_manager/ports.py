@@ -45,6 +45,11 @@ class Clock(Protocol):
         """The current moment, timezone-aware."""
         ...
 
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps (and keeps counting through a suspend), for
+        measuring how long something has taken."""
+        ...
+
 
 class MarketCalendar(Protocol):
     def is_trading_day(self, day: date) -> bool: ...

@@ -12,6 +12,10 @@ from stock_manager.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
+# A lease younger than this share of its TTL is still ours without asking: it was granted
+# for the whole TTL, counted from after we asked, and nobody may take an unexpired lease.
+TRUSTED_SHARE = 1 / 3
+
 
 class LeaseLost(Exception):
     """The lease expired (or was taken) while we held it: stop, write nothing more."""
@@ -20,9 +24,10 @@ class LeaseLost(Exception):
 class HeldLease:
     """A lease we hold; ``fence`` goes into every write made under it."""
 
-    def __init__(self, ctx: ServiceContext, lease: Lease) -> None:
+    def __init__(self, ctx: ServiceContext, lease: Lease, asked_at: float) -> None:
         self._ctx = ctx
         self.lease = lease
+        self._asked_at = asked_at  # monotonic, taken before the request that granted it
 
     @property
     def symbol(self) -> str:
@@ -33,25 +38,32 @@ class HeldLease:
         return self.lease.fence
 
     def ensure(self) -> None:
-        """Renew now, or raise :class:`LeaseLost` if it is no longer ours.
+        """Make sure the lease is ours for a good while yet, or raise :class:`LeaseLost`.
 
-        Call it right before any side effect at the broker."""
-        renewed = self._ctx.locks.renew(self.lease, self._ctx.policy.lease_ttl)
+        Call it right before any side effect at the broker. A lease granted or renewed less
+        than a third of its TTL ago needs no round trip (the stop → sell path is one such);
+        an older one is renewed, which also proves nobody has taken it."""
+        clock, ttl = self._ctx.clock, self._ctx.policy.lease_ttl
+        asked_at = clock.monotonic()
+        if asked_at - self._asked_at < ttl * TRUSTED_SHARE:
+            return
+        renewed = self._ctx.locks.renew(self.lease, ttl)
         if renewed is None:
             raise LeaseLost(f"lease on {self.symbol} (fence {self.fence}) was lost")
-        self.lease = renewed
+        self.lease, self._asked_at = renewed, asked_at
 
 
 @contextmanager
 def symbol_lease(ctx: ServiceContext, symbol: str) -> Iterator[HeldLease | None]:
     """Hold ``symbol``'s lease for the block, or yield ``None`` if someone else holds it."""
     owner = f"{ctx.actor}/{uuid.uuid4().hex[:8]}"
+    asked_at = ctx.clock.monotonic()
     lease = ctx.locks.acquire(symbol, owner, ctx.policy.lease_ttl)
     if lease is None:
         log.debug("lease on %s is held elsewhere", symbol)
         yield None
         return
-    held = HeldLease(ctx, lease)
+    held = HeldLease(ctx, lease, asked_at)
     try:
         yield held
     finally:

@@ -13,12 +13,17 @@ from stock_manager.ports import Lane, Lease, Notice
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
         self.moment = start or datetime(2026, 11, 20, 10, 0, tzinfo=KST)
+        self.elapsed = 0.0
 
     def now(self) -> datetime:
         return self.moment
 
+    def monotonic(self) -> float:
+        return self.elapsed
+
     def advance(self, seconds: float) -> None:
         self.moment += timedelta(seconds=seconds)
+        self.elapsed += seconds
 
 
 class FakeCalendar:

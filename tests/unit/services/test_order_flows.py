@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from stock_manager.domain.broker import BrokerRejected, BrokerUnavailable, OrderOutcomeUnknown
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType
 from stock_manager.domain.trade import SymbolState
+from stock_manager.ports import Lease
+from stock_manager.services.leasing import TRUSTED_SHARE, LeaseLost, symbol_lease
 from stock_manager.services.orders import Outcome, cancel_order, enter, exit_position
 from stock_manager.services.sync import sync_orders
 from tests.unit.services.conftest import World
@@ -169,12 +173,43 @@ def test_an_order_type_the_environment_lacks_is_refused(world: World) -> None:
 
 
 def test_lost_lease_before_send_sends_nothing(world: World) -> None:
-    original = world.locks.renew
-    world.locks.renew = lambda lease, ttl: None  # type: ignore[method-assign]
+    """The worker stalls past its lease's TTL between taking it and sending: the renewal
+    before the send finds the lease gone, so nothing goes out."""
+    acquire = world.locks.acquire
+
+    def acquire_then_stall(symbol: str, owner: str, ttl: float) -> Lease | None:
+        lease = acquire(symbol, owner, ttl)
+        world.clock.advance(ttl)
+        return lease
+
+    world.locks.acquire = acquire_then_stall  # type: ignore[method-assign]
     assert buy(world) is Outcome.LOST
     assert world.submits() == 0
     assert world.statuses() == [OrderStatus.NEW]  # the sweep resolves it
-    world.locks.renew = original  # type: ignore[method-assign]
+    world.locks.acquire = acquire  # type: ignore[method-assign]
     world.clock.advance(timedelta(minutes=5).total_seconds())
     sync_orders(world.ctx)
     assert world.statuses() == [OrderStatus.REJECTED]
+
+
+def test_a_young_lease_is_trusted_and_an_old_one_renewed(world: World) -> None:
+    renewals: list[Lease] = []
+    renew = world.locks.renew
+
+    def counted(lease: Lease, ttl: float) -> Lease | None:
+        renewals.append(lease)
+        return renew(lease, ttl)
+
+    world.locks.renew = counted  # type: ignore[method-assign]
+    with symbol_lease(world.ctx, "005930") as held:
+        assert held is not None
+        held.ensure()  # just granted: no round trip
+        assert renewals == []
+        world.clock.advance(world.ctx.policy.lease_ttl * TRUSTED_SHARE)
+        held.ensure()
+        assert len(renewals) == 1
+        held.ensure()  # renewed just now: trusted again
+        assert len(renewals) == 1
+        world.clock.advance(world.ctx.policy.lease_ttl)  # expired meanwhile
+        with pytest.raises(LeaseLost):
+            held.ensure()
