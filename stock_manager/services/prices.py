@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from stock_manager.domain.clock import kst_date
+from stock_manager.domain.errors import StaleWrite
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.orders import Order, OrderPurpose, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
@@ -19,7 +20,7 @@ from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
-from stock_manager.services.leasing import symbol_lease
+from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
 from stock_manager.services.orders import (
     SendResult,
@@ -77,7 +78,9 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
 
     Most ticks change nothing that matters (no exit, no new high-water mark): they cost one
     short read and no lease, so the workers stay free for the tick that does matter. The
-    price checks keep ``last_price`` current every 2 s."""
+    price checks keep ``last_price`` current every 2 s. Under the lease, the write is
+    compare-and-set against what that read saw; only if the symbol moved in between is it
+    read again."""
     with ctx.uow as uow:
         seen = uow.symbols.get(symbol)
     if seen is None or seen.state not in HELD:
@@ -87,18 +90,33 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        w = writer(ctx, lease)
-        with ctx.uow as uow:
-            trade = uow.symbols.get(symbol)
-            if trade is None or trade.state not in HELD:
-                return None
-            mark = {"last_price": price, "high_water": max(trade.high_water, price)}
-            plan = _exit_at(ctx, trade, price)
-            order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
-            if order is None:
-                save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
-            uow.commit()
-        return send_opened(ctx, lease, order, _lane(plan)) if order else None
+        try:
+            opened = _act_on_tick(ctx, lease, seen, price)
+        except StaleWrite:
+            opened = _act_on_tick(ctx, lease, None, price)
+        if opened is None:
+            return None
+        order, plan = opened
+        return send_opened(ctx, lease, order, _lane(plan))
+
+
+def _act_on_tick(
+    ctx: ServiceContext, lease: HeldLease, seen: SymbolTrade | None, price: int
+) -> tuple[Order, ExitPlan] | None:
+    """Mark ``price`` and write the exit intent if one is due, in one transaction; the
+    symbol as ``seen`` before the lease, or as read now if ``None``."""
+    w = writer(ctx, lease)
+    with ctx.uow as uow:
+        trade = seen or uow.symbols.get(lease.symbol)
+        if trade is None or trade.state not in HELD:
+            return None
+        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
+        plan = _exit_at(ctx, trade, price)
+        order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
+        if order is None:
+            save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
+        uow.commit()
+    return (order, plan) if order and plan else None
 
 
 def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
