@@ -58,6 +58,7 @@ STOP_LOSS_PCT = 3.0
 CROSS_PCT = 3.5  # how far below the entry the forced price goes
 BALANCE_PAGE, HISTORY_PAGE = 50, 100  # the live dialect's page sizes (docs/simulator.md)
 QTY = 5
+OBSERVER_DELAY = 0.1  # seconds after a stop crossing before the benchmark looks for the sell
 LIQUIDATE = "tasks.liquidation.liquidate_all"
 RECONCILE = "tasks.reconcile.reconcile_positions"
 
@@ -126,7 +127,10 @@ def cross_stop(system: TradingSystem, symbol: str, stop: int) -> tuple[float, fl
     if not answer["traded"]:
         raise SystemFailed(f"{symbol} did not trade at {stop}: is the session open?")
     traded = datetime.fromisoformat(answer["traded_at"]).timestamp()
-    # the arrival stamp is the simulator's own: polling slowly only spares its CPU
+    # The arrival stamp is the simulator's own, so when we look changes nothing but the load:
+    # /_sim/state serializes the whole exchange, and asking for it while the tick is on its
+    # way would slow the very path being measured (the no-op round trip has no observer).
+    time.sleep(OBSERVER_DELAY)
     order = wait_for(lambda: sell_order(system, symbol), 10, f"a sell of {symbol}", 0.1)
     arrived = datetime.fromisoformat(order["created_at"]).timestamp()
     wait_for(lambda: states([symbol]).get(symbol) is SymbolState.FLAT, 10, f"{symbol} flat", 0.05)
