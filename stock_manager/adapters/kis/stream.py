@@ -4,12 +4,14 @@ The low-latency path next to the beat-driven polling. It subscribes H0STCNT0 for
 symbol the system holds or is trading (``symbol_states`` rows not FLAT, re-read every
 ``STREAM_REFRESH_INTERVAL`` seconds) plus ``--symbols``, and H0STCNI0/H0STCNI9 for the HTS
 ID, within the 41-registration cap (notices first, then held symbols, then extras). Ticks
-become ``tasks.prices.on_tick`` on queue ``ticks``, coalesced per symbol: only the latest
-price is sent, only when it changed, at most once per ``tick_interval`` (a tick stream far
-faster than the workers must never bury the price checks), and each expires after a few
-seconds. Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and
-is never dropped. Sending happens off the event loop, so a slow Celery broker never delays
-PINGPONG answers.
+become ``tasks.prices.on_tick`` on queue ``ticks`` when they can change something (the
+:class:`~stock_manager.domain.tick_gate.TickGate`: a new high or an exit, judged from the
+same re-read of ``symbol_states``), coalesced per symbol: only the latest such price is
+sent, only when it changed, at most once per ``tick_interval`` (a tick stream far faster
+than the workers must never bury the price checks), and each expires after a few seconds.
+Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and is never
+dropped. Sending happens off the event loop, so a slow Celery broker never delays PINGPONG
+answers.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from enum import Enum
 from typing import Any, Protocol
 
 import click
-from sqlalchemy import Engine, text
 
 from stock_manager.adapters.kis.websocket import Event, KisWebSocket, Subscription
 from stock_manager.domain.broker import ExecutionNotice, Tick
+from stock_manager.domain.tick_gate import TickGate
+from stock_manager.domain.trade import SymbolState, SymbolTrade
+from stock_manager.ports import UnitOfWork
 
 log = logging.getLogger("stock_manager.kis")
 TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
@@ -82,9 +86,15 @@ class Forwarder:
     """
 
     def __init__(
-        self, sender: TaskSender, *, queue_size: int = 10_000, tick_interval: float = 0.25
+        self,
+        sender: TaskSender,
+        *,
+        queue_size: int = 10_000,
+        tick_interval: float = 0.25,
+        gate: Callable[[Tick], bool] | None = None,
     ) -> None:
         self.sender = sender
+        self.gate = gate
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(queue_size)
         self.tick_interval = tick_interval
         self.pending: dict[str, Tick] = {}
@@ -92,10 +102,14 @@ class Forwarder:
         self.last_sent: dict[str, float] = {}
         self.sent = 0
         self.dropped = 0
+        self.gated = 0
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Tick):
             queued = event.symbol in self.pending
+            if self.gate is not None and not self.gate(event):
+                self.gated += 1
+                return  # changes nothing; a pending tick that does stays pending
             self.pending[event.symbol] = event
             if queued:
                 return
@@ -145,11 +159,10 @@ class Forwarder:
         return True
 
 
-def watched_symbols(engine: Engine) -> list[str]:
+def watched_trades(uow: UnitOfWork) -> list[SymbolTrade]:
     """Symbols the system holds or is trading: every ``symbol_states`` row not FLAT."""
-    query = text("SELECT symbol FROM symbol_states WHERE state <> 'FLAT' ORDER BY symbol")
-    with engine.connect() as conn:
-        return [str(row[0]) for row in conn.execute(query)]
+    with uow:
+        return [t for t in uow.symbols.find() if t.state is not SymbolState.FLAT]
 
 
 def wanted(
@@ -221,14 +234,17 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     extra = [s.strip() for s in symbols.split(",") if s.strip()]
     hts_id = "" if no_notices else settings.kis_hts_id
 
+    gate = TickGate(c.trading_policy.exits)
+
     def compute() -> list[Subscription]:
-        held = [] if no_db else watched_symbols(c.engine)
-        return wanted(held, extra, env.notice_tr_id, hts_id)
+        trades = [] if no_db else watched_trades(c.uow())
+        gate.watch(trades)
+        return wanted([t.symbol for t in trades], extra, env.notice_tr_id, hts_id)
 
     async def main() -> None:
         stop = asyncio.Event()
         _install_signals(stop)
-        forwarder = Forwarder(CelerySender(app))
+        forwarder = Forwarder(CelerySender(app), gate=None if no_db else gate.passes)
         ws = KisWebSocket(
             env.ws_endpoint,
             c.kis.approvals,
@@ -237,6 +253,9 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         )
         click.echo(f"streaming from {env.ws_endpoint} ({env.name}); Ctrl-C stops")
         await run_stream(ws, forwarder, compute, settings.stream_refresh_interval, stop)
-        click.echo(f"stopped: {forwarder.sent} tasks sent, {ws.stats.malformed} malformed frames")
+        click.echo(
+            f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
+            f"nothing held back, {ws.stats.malformed} malformed frames"
+        )
 
     asyncio.run(main())

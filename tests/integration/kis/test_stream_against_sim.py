@@ -10,13 +10,16 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from stock_manager.adapters.db.engine import make_engine
+from stock_manager.adapters.db.engine import make_engine, make_session_factory
 from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.adapters.db.models import SymbolStateRow
-from stock_manager.adapters.kis.stream import Forwarder, run_stream, wanted, watched_symbols
+from stock_manager.adapters.db.uow import SqlUnitOfWork
+from stock_manager.adapters.kis.stream import Forwarder, run_stream, wanted, watched_trades
 from stock_manager.adapters.kis.websocket import Backoff, KisWebSocket
 from stock_manager.domain.broker import OrderRequest
+from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.orders import OrderType, Side
+from stock_manager.domain.tick_gate import TickGate
 from tests.integration.kis.conftest import Client
 
 
@@ -41,17 +44,20 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
     with engine.begin() as conn:
         for symbol, state in ((held, "HOLDING"), (flat, "FLAT")):
             conn.execute(insert(SymbolStateRow).values(symbol=symbol, state=state, updated_at=now))
-    assert watched_symbols(engine) == [held]
+    uow = SqlUnitOfWork(make_session_factory(engine))
+    assert [t.symbol for t in watched_trades(uow)] == [held]
 
-    env, capture = live.http.env, Capture()
-    forwarder = Forwarder(capture)
+    env, capture, gate = live.http.env, Capture(), TickGate(ExitPolicy())
+    forwarder = Forwarder(capture, gate=gate.passes)
     ws = KisWebSocket(
         env.ws_endpoint, live.http.approvals, forwarder.handle, backoff=Backoff(0.1, 0.5)
     )
     hts_id = live.server.config.hts_id
 
     def compute() -> list[Any]:
-        return wanted(watched_symbols(engine), [extra], env.notice_tr_id, hts_id)
+        trades = watched_trades(uow)
+        gate.watch(trades)
+        return wanted([t.symbol for t in trades], [extra], env.notice_tr_id, hts_id)
 
     async def scenario() -> None:
         stop = asyncio.Event()

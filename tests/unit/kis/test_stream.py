@@ -196,3 +196,21 @@ def test_the_celery_sender_uses_send_task_with_the_queue() -> None:
         ("tasks.prices.on_tick", tick_kwargs(TICK), "ticks", 3.0),  # a stale tick is worthless
         ("tasks.orders.on_execution_notice", notice_kwargs(NOTICE), "trading", None),
     ]
+
+
+def test_the_gate_keeps_ticks_that_change_nothing_from_the_workers() -> None:
+    capture = Capture()
+
+    async def scenario() -> Forwarder:
+        forwarder = Forwarder(capture, tick_interval=10.0, gate=lambda t: t.price != 101)
+        runner = asyncio.create_task(forwarder.run())
+        for event in (tick(100, "000660"), tick(102), tick(101), tick(101, "035720")):
+            await forwarder.handle(event)
+        await forwarder.queue.join()
+        runner.cancel()
+        return forwarder
+
+    forwarder = asyncio.run(scenario())
+    # 102 stays pending through the 101 after it; 101 on its own never goes out
+    assert sent_prices(capture) == [100, 102]
+    assert forwarder.gated == 2
