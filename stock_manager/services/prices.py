@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from stock_manager.domain.clock import kst_date
-from stock_manager.domain.errors import StaleWrite
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.orders import Order, OrderPurpose, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
@@ -76,24 +75,14 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     """The stream's fast path: judge the exit at this price and, if one is due, mark, write
     the intent and send it under the symbol's lease, with one commit before the sell.
 
-    Most ticks change nothing that matters (no exit, no new high-water mark): they cost one
-    short read and no lease, so the workers stay free for the tick that does matter. The
-    price checks keep ``last_price`` current every 2 s. Under the lease, the write is
-    compare-and-set against what that read saw; only if the symbol moved in between is it
-    read again."""
-    with ctx.uow as uow:
-        seen = uow.symbols.get(symbol)
-    if seen is None or seen.state not in HELD:
-        return None
-    if price <= seen.high_water and _exit_at(ctx, seen, price) is None:
-        return None
+    The stream only forwards ticks that can change something (its ``TickGate``: a new high
+    or an exit, judged from a snapshot of the ledger), so the lease is taken at once and the
+    tick judged again from the ledger under it. A tick that changes nothing writes nothing;
+    the price checks keep ``last_price`` current every 2 s."""
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        try:
-            opened = _act_on_tick(ctx, lease, seen, price)
-        except StaleWrite:
-            opened = _act_on_tick(ctx, lease, None, price)
+        opened = _act_on_tick(ctx, lease, price)
         if opened is None:
             return None
         order, plan = opened
@@ -101,17 +90,19 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
 
 
 def _act_on_tick(
-    ctx: ServiceContext, lease: HeldLease, seen: SymbolTrade | None, price: int
+    ctx: ServiceContext, lease: HeldLease, price: int
 ) -> tuple[Order, ExitPlan] | None:
-    """Mark ``price`` and write the exit intent if one is due, in one transaction; the
-    symbol as ``seen`` before the lease, or as read now if ``None``."""
+    """In one transaction: mark ``price`` if it is a new high or an exit is due, and write
+    the exit intent if one is."""
     w = writer(ctx, lease)
     with ctx.uow as uow:
-        trade = seen or uow.symbols.get(lease.symbol)
+        trade = uow.symbols.get(lease.symbol)
         if trade is None or trade.state not in HELD:
             return None
-        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
         plan = _exit_at(ctx, trade, price)
+        if plan is None and price <= trade.high_water:
+            return None
+        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
         order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
         if order is None:
             save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
