@@ -16,7 +16,7 @@ from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from stock_manager.adapters.db.models import FillRow, OrderRow, SymbolStateRow
+from stock_manager.adapters.db.models import Base, FillRow, OrderRow, SymbolStateRow
 from stock_manager.domain.errors import DuplicateOrder, StaleWrite
 from stock_manager.domain.orders import Fill, Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
@@ -45,8 +45,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def upsert_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT`` in the session's dialect, so ``ON CONFLICT DO NOTHING`` is available."""
+def dialect_insert(
+    session: Session, table: Table | type[Base]
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in the session's dialect, so ``ON CONFLICT`` clauses are available."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -70,7 +72,7 @@ class SqlSymbolRepository:
         values = _symbol_values(after)
         if before.version == 0:
             created = self._s.execute(
-                upsert_insert(self._s, SYMBOLS)
+                dialect_insert(self._s, SYMBOLS)
                 .values(symbol=after.symbol, version=1, **values)
                 .on_conflict_do_nothing(index_elements=[SYMBOLS.c.symbol])
                 .returning(SYMBOLS.c.symbol)
@@ -142,7 +144,7 @@ class SqlOrderRepository:
         now = _utcnow()
         created = order.created_at or now
         statement = (
-            upsert_insert(self._s, ORDERS)
+            dialect_insert(self._s, ORDERS)
             .values(**_order_values(order), version=1, created_at=created, updated_at=now)
             .on_conflict_do_nothing(index_elements=[ORDERS.c.idempotency_key])
             .returning(ORDERS.c.id)
@@ -254,7 +256,7 @@ class SqlFillRepository:
     def add(self, order_id: int, fill: Fill) -> bool:
         """``False`` if this broker fill was recorded before (its id is unique)."""
         added = self._s.execute(
-            upsert_insert(self._s, FILLS)
+            dialect_insert(self._s, FILLS)
             .values(
                 order_id=order_id,
                 broker_fill_id=fill.broker_fill_id,

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from stock_manager.adapters.db.models import TaskRunRow
+from stock_manager.adapters.db.repositories import dialect_insert
 from stock_manager.domain.records import TaskRun
 
 
@@ -32,9 +32,9 @@ class SqlTaskRunRepository:
         return [_run(r) for r in self._s.scalars(query.execution_options(populate_existing=True))]
 
     def _upsert(self, name: str, values: dict[str, Any], counter: str) -> None:
-        dialect = self._s.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(TaskRunRow).values(name=name, successes=0, failures=0, **values)
+        statement = dialect_insert(self._s, TaskRunRow).values(
+            name=name, successes=0, failures=0, **values
+        )
         column = getattr(TaskRunRow, counter)
         statement = statement.on_conflict_do_update(
             index_elements=[TaskRunRow.name], set_={**values, counter: column + 1}
