@@ -3,6 +3,11 @@
 Servers are found through ``TEST_POSTGRES_URL`` and ``TEST_REDIS_URL`` (defaults: the local
 services). Without a server a test skips with the reason; under CI (``CI=true``) it fails
 instead, so CI always runs the integration tests for real.
+
+``TEST_CLOCK_SHIFT_DAYS=N`` runs the session with the wall clock N days ahead (time-machine:
+``time.time``, ``datetime.now``, ``date.today``), so a test that depends on today's date —
+a fixture that expires, a date the calendar will pass — fails today, not on that date. CI
+runs the unit suite a year ahead.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +29,19 @@ POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CLOCK_SHIFT_DAYS = float(os.environ.get("TEST_CLOCK_SHIFT_DAYS", "0") or 0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_clock() -> Iterator[None]:
+    """The whole session ``TEST_CLOCK_SHIFT_DAYS`` ahead (the clock keeps ticking)."""
+    if not CLOCK_SHIFT_DAYS:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+        yield
 
 
 def unavailable(what: str, error: Exception) -> None:

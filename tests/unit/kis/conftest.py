@@ -10,6 +10,7 @@ import json
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from stock_manager.adapters.kis.environments import KisEnvironment
 from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.token_store import MemoryTokenStore
 from stock_manager.adapters.kis.tokens import TokenPolicy
+from stock_manager.domain.clock import KST
 from tests.fakes.ports import FakeRateLimiter
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -75,12 +77,24 @@ class ScriptedKis:
         return answer
 
 
+# The harness runs on its own clock, half a day before the expiry the token fixture states
+# ("2026-11-22 10:00:00" KST), so no test depends on today's date.
+FIXTURE_NOW = datetime(2026, 11, 21, 22, 0, tzinfo=KST).timestamp()
+
+
 @dataclass
 class Sleeps:
+    """The fake ``sleep``: records each call and moves the harness clock on by it."""
+
     calls: list[float] = field(default_factory=list)
+    now: float = FIXTURE_NOW
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 def environment(**overrides: Any) -> KisEnvironment:
@@ -115,10 +129,11 @@ def make_harness(kis: ScriptedKis | None = None, **env: Any) -> Harness:
         credentials(),
         httpx.Client(transport=httpx.MockTransport(kis)),
         limiter,
-        MemoryTokenStore(),
+        MemoryTokenStore(clock=sleeps.clock),
         retry=RetryPolicy(read_attempts=3, throttle_budget=5.0),
         token_policy=TokenPolicy(min_interval=0.0),
         sleep=sleeps,
+        clock=sleeps.clock,
     )
     return Harness(kis, http, limiter, sleeps)
 

@@ -27,7 +27,14 @@ from stock_manager.domain.broker import (
     BrokerValidationError,
 )
 from stock_manager.ports import Lane, using_lane
-from tests.unit.kis.conftest import APP_KEY, APP_SECRET, Harness, make_harness, reply
+from tests.unit.kis.conftest import (
+    APP_KEY,
+    APP_SECRET,
+    FIXTURE_NOW,
+    Harness,
+    make_harness,
+    reply,
+)
 
 PRICE = {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": "005930"}
 
@@ -240,5 +247,5 @@ def test_revoke_posts_the_token(harness: Harness) -> None:
 
 def test_token_expiry_comes_from_the_reply(harness: Harness) -> None:
     token = harness.http.tokens.get()
-    # "2026-11-22 10:00:00" KST, or 86400 s from now, whichever is earlier
-    assert token.expires_at <= 1795309200.0
+    # the stated "2026-11-22 10:00:00" KST is 12 h after the harness's now, before now + 86400 s
+    assert token.expires_at == FIXTURE_NOW + 12 * 3600

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +23,9 @@ DAY = 86_400.0
 
 @dataclass
 class Clock:
-    now: float = 1_800_000_000.0
+    """Starts at the real now: the Redis store's key expiry is judged by Redis's own clock."""
+
+    now: float = field(default_factory=time.time)
 
     def __call__(self) -> float:
         return self.now
