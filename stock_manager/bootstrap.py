@@ -24,6 +24,7 @@ from stock_manager.adapters.calendar import KrxCalendar
 from stock_manager.adapters.clock import SystemClock
 from stock_manager.adapters.db.engine import make_engine, make_session_factory
 from stock_manager.adapters.db.uow import SqlUnitOfWork
+from stock_manager.adapters.files import private_dir
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 from stock_manager.adapters.notify.setup import build_notifier, close_notifier
 from stock_manager.config import Settings, get_settings
@@ -53,6 +54,7 @@ class Container:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        private_dir(settings.data_dir)
 
     @cached_property
     def engine(self) -> Engine:
@@ -94,11 +96,13 @@ class Container:
 
     @cached_property
     def redis(self):  # type: ignore[no-untyped-def]  # redis.Redis, imported only when used
+        """``REDIS_URL``'s server, else the embedded one (started on first connection)."""
         import redis
 
-        if not self.settings.redis_url:
-            raise RuntimeError("REDIS_URL is not set")
-        return redis.Redis.from_url(self.settings.redis_url)
+        embedded = self.settings.embedded_redis
+        if embedded is not None:
+            return embedded.client()
+        return redis.Redis.from_url(str(self.settings.redis_url))
 
     @cached_property
     def notifier(self) -> Notifier:

@@ -24,10 +24,12 @@ from celery.signals import (
 )
 
 from stock_manager import bootstrap
+from stock_manager.adapters import celery_transport
 from stock_manager.domain.records import WorkerProcess
 
 log = logging.getLogger(__name__)
 
+celery_transport.install()  # every Redis URL gets the transport a bad message cannot kill
 app = Celery("stock_manager")
 app.config_from_object("celeryconfig")
 

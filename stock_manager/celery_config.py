@@ -96,18 +96,11 @@ def beat_schedule(s: Settings) -> dict[str, dict[str, Any]]:
 
 
 def _transport_options(s: Settings) -> dict[str, Any]:
-    if s.effective_broker_url.startswith("filesystem://"):
-        root = Path(s.data_dir) / "broker"
-        folders = {
-            "data_folder_in": root / "queue",
-            "data_folder_out": root / "queue",
-            "control_folder": root / "control",
-            "processed_folder": root / "processed",
-        }
-        for folder in folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
-        return {**{k: str(v) for k, v in folders.items()}, "store_processed": False}
-    return {"visibility_timeout": s.broker_visibility_timeout}
+    options: dict[str, Any] = {"visibility_timeout": s.broker_visibility_timeout}
+    embedded = s.embedded_redis if s.broker_is_embedded else None
+    if embedded is not None:  # read by our transport: start the server before connecting
+        options["embedded_redis_home"] = str(embedded.home)
+    return options
 
 
 def build_celery_config(s: Settings) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.domain.fees import FeeRounding, FeeSchedule
 from stock_manager.domain.session import CutoffPolicy
 
@@ -201,8 +202,6 @@ class Settings(BaseSettings):
 
     def _backend_problems(self) -> list[str]:
         problems = []
-        if self.lock_backend == "redis" and not self.redis_url:
-            problems.append("LOCK_BACKEND=redis needs REDIS_URL")
         if self.kis_env != "sim" and not (self.kis_app_key and self.kis_app_secret):
             problems.append(f"KIS_ENV={self.kis_env} needs KIS_APP_KEY and KIS_APP_SECRET")
         if bool(self.slack_bot_token) != bool(self.slack_channel):
@@ -221,12 +220,28 @@ class Settings(BaseSettings):
         return self.effective_database_url.startswith("sqlite")
 
     @property
+    def embedded_redis(self) -> EmbeddedRedis | None:
+        """The embedded Valkey server in ``DATA_DIR/redis`` when no ``REDIS_URL`` is set."""
+        return None if self.redis_url else EmbeddedRedis.for_data_dir(self.data_dir)
+
+    @property
+    def effective_redis_url(self) -> str:
+        embedded = self.embedded_redis
+        return embedded.url if embedded is not None else str(self.redis_url)
+
+    @property
     def effective_broker_url(self) -> str:
-        return self.celery_broker_url or self.redis_url or "filesystem://"
+        if self.celery_broker_url or self.redis_url:
+            return str(self.celery_broker_url or self.redis_url)
+        return EmbeddedRedis.for_data_dir(self.data_dir).broker_url
+
+    @property
+    def broker_is_embedded(self) -> bool:
+        return not (self.celery_broker_url or self.redis_url)
 
     @property
     def effective_lock_backend(self) -> Literal["redis", "sql"]:
-        return self.lock_backend or ("redis" if self.redis_url else "sql")
+        return self.lock_backend or "redis"
 
     @property
     def effective_rate_limit(self) -> float:

@@ -75,9 +75,9 @@ class _KisGroup(click.Group):
 
 
 def migrate_embedded() -> None:
-    """On the embedded SQLite default the shared token lives in the database: bring it to head."""
+    """On the embedded SQLite default, bring the schema to head before using the database."""
     settings = container().settings
-    if settings.should_auto_migrate and settings.effective_lock_backend == "sql":
+    if settings.should_auto_migrate:
         from stock_manager.adapters.db.migrate import upgrade
 
         upgrade(settings.effective_database_url)

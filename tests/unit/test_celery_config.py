@@ -8,7 +8,7 @@ import pytest
 from celery.schedules import crontab
 
 from stock_manager.celery_config import ROUTES, build_celery_config
-from stock_manager.config import load_settings
+from stock_manager.config import get_settings, load_settings
 
 EXPECTED_QUEUES = {
     "tasks.market.open_session": "trading",
@@ -84,7 +84,14 @@ def test_redis_visibility_timeout_exceeds_time_limit_and_lease() -> None:
     assert transport["visibility_timeout"] > s.worker_lock_ttl > s.task_time_limit
 
 
-def test_embedded_broker_uses_shared_folders(config: dict[str, Any]) -> None:
+def test_the_embedded_broker_is_the_embedded_redis(config: dict[str, Any]) -> None:
+    home = get_settings().data_dir / "redis"
+    assert config["broker_url"] == f"redis+socket://{home / 'redis.sock'}"
     transport = config["broker_transport_options"]
-    assert transport["data_folder_in"] == transport["data_folder_out"]
-    assert "control_folder" in transport
+    assert transport["embedded_redis_home"] == str(home)  # our transport starts it
+    assert transport["visibility_timeout"] == get_settings().broker_visibility_timeout
+
+
+def test_a_redis_url_names_no_embedded_server() -> None:
+    transport = build_celery_config(load_settings(redis_url="redis://r:6379/0"))
+    assert "embedded_redis_home" not in transport["broker_transport_options"]

@@ -13,8 +13,11 @@ SECRET = "super-secret-value-1234567890"
 def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
     s = load_settings(data_dir=tmp_path)
     assert s.effective_database_url == f"sqlite:///{tmp_path / 'stock_manager.db'}"
-    assert s.effective_broker_url == "filesystem://"
-    assert s.effective_lock_backend == "sql"
+    socket = tmp_path / "redis" / "redis.sock"  # the embedded Valkey, started on first use
+    assert s.effective_broker_url == f"redis+socket://{socket}"
+    assert s.effective_redis_url == f"unix://{socket}"
+    assert s.broker_is_embedded
+    assert s.effective_lock_backend == "redis"
     assert s.kis_env == "sim" and s.effective_kis_rest_url.startswith("http://127.0.0.1")
 
 
@@ -22,6 +25,7 @@ def test_redis_url_switches_broker_and_locks() -> None:
     s = load_settings(redis_url="redis://r:6379/0")
     assert s.effective_broker_url == "redis://r:6379/0"
     assert s.effective_lock_backend == "redis"
+    assert s.embedded_redis is None and not s.broker_is_embedded
 
 
 def test_bad_value_names_the_setting_and_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,11 +72,6 @@ def test_time_limits_must_nest_below_the_lease_and_visibility_timeout() -> None:
 def test_cutoff_leads_must_be_ordered() -> None:
     with pytest.raises(ConfigError, match="ENTRY_CUTOFF_LEAD"):
         load_settings(entry_cutoff_lead=timedelta(minutes=1))
-
-
-def test_lock_backend_redis_needs_a_redis_url() -> None:
-    with pytest.raises(ConfigError, match="LOCK_BACKEND=redis needs REDIS_URL"):
-        load_settings(lock_backend="redis")
 
 
 def test_lists_come_from_comma_separated_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,13 +9,20 @@ from stock_manager.bootstrap import Container
 from stock_manager.config import load_settings
 
 
-def test_the_embedded_default_uses_a_file_limiter_and_the_database() -> None:
+def test_the_embedded_default_shares_limiter_and_token_through_the_embedded_redis() -> None:
     c = Container(load_settings())
-    assert isinstance(c.rate_limiter, FileRateLimiter)
+    assert isinstance(c.rate_limiter, RedisRateLimiter)
     assert c.rate_limiter.rate == 18.0  # sim speaks live by default: 18/s
-    assert isinstance(c.token_store, SqlTokenStore)
+    assert isinstance(c.token_store, RedisTokenStore)
     assert isinstance(c.broker, KisBroker)
     assert c.kis.env.name == "sim" and c.kis.env.rest_url == "http://127.0.0.1:18080"
+    c.dispose()
+
+
+def test_the_sql_lock_backend_uses_a_file_limiter_and_the_database() -> None:
+    c = Container(load_settings(lock_backend="sql"))
+    assert isinstance(c.rate_limiter, FileRateLimiter)
+    assert isinstance(c.token_store, SqlTokenStore)
     c.dispose()
 
 

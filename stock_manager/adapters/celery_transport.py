@@ -1,0 +1,135 @@
+"""kombu's Redis transport, hardened so that no message can kill a consumer.
+
+kombu decodes every message it pops with ``json.loads`` and lets a failure escape; Celery
+treats that as unrecoverable, the worker exits, and the message is gone (reproduced with
+kombu 5.7: a queue entry ``not json``, ``[1, 2]`` or ``"x"`` stops ``celery worker`` with
+``Unrecoverable error: JSONDecodeError`` or ``TypeError``). Here an entry that is not a JSON
+object with ``properties`` is kept, as it was, on the Redis list :data:`DEAD_LETTERS`,
+counted in :data:`MALFORMED_COUNT`, logged, and skipped.
+
+The transport also starts the embedded Redis (``adapters/embedded_redis.py``) before it
+connects, when the transport option ``embedded_redis_home`` names one.
+
+:func:`install` registers it for ``redis://``, ``rediss://`` and ``redis+socket://`` URLs,
+so Celery, Flower and kombu tools in our processes all use it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+from kombu.transport import TRANSPORT_ALIASES, _transport_cache
+from kombu.transport import redis as kombu_redis
+from kombu.utils.encoding import bytes_to_str
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTERS = "sm:broker:malformed"  # raw entries, newest first, capped
+MALFORMED_COUNT = "sm:broker:malformed:count"
+DEAD_LETTER_CAP = 10_000
+PREVIEW = 80
+
+
+class MalformedMessage(ValueError):
+    """A queue entry that is not a kombu message."""
+
+
+def decode(item: bytes | str) -> dict[str, Any]:
+    """A queue entry as kombu's message dict, or :class:`MalformedMessage`."""
+    try:
+        message = json.loads(bytes_to_str(item))
+    except (ValueError, TypeError) as exc:
+        raise MalformedMessage(f"not JSON ({type(exc).__name__})") from None
+    if not isinstance(message, dict) or not isinstance(message.get("properties"), dict):
+        raise MalformedMessage(f"not a message object ({type(message).__name__})")
+    return message
+
+
+class Channel(kombu_redis.Channel):
+    """The Redis channel with a guarded decode on both read paths."""
+
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        params: dict[str, Any] = super()._connparams(asynchronous)
+        home = self.connection.client.transport_options.get("embedded_redis_home")
+        if home:
+            from stock_manager.adapters.embedded_redis import EmbeddedRedis
+
+            params["connection_class"] = EmbeddedRedis(Path(home)).ensuring(
+                params["connection_class"]
+            )
+        return params
+
+    def _brpop_read(self, **options: Any) -> bool:
+        # kombu's own method, but for the guarded decode (kombu 5.7 transport/redis.py).
+        try:
+            try:
+                dest__item = self.client.parse_response(self.client.connection, "BRPOP", **options)
+            except self.connection_errors:
+                self.client.connection.disconnect()
+                raise
+            if not dest__item:
+                raise Empty()
+            dest, item = dest__item
+            dest = bytes_to_str(dest).rsplit(self.sep, 1)[0]
+            self._queue_cycle.rotate(dest)
+            message = self._decode_or_set_aside(dest, item)
+            if message is None:
+                raise Empty()
+            self.connection._deliver(message, dest)
+            return True
+        finally:
+            self._in_poll = None  # type: ignore[assignment]
+            self._flush_brpop_reauth()
+
+    def _get(self, queue: str, timeout: Any = None) -> dict[str, Any]:
+        with self.conn_or_acquire() as client:
+            for pri in self.priority_steps:
+                item = client.rpop(self._q_for_pri(queue, pri))
+                if item:
+                    self._maybe_update_queues_expire(client, queue)
+                    message = self._decode_or_set_aside(queue, item)
+                    if message is not None:
+                        return message
+            self._maybe_update_queues_expire(client, queue)
+            raise Empty()
+
+    def _decode_or_set_aside(self, queue: str, item: bytes) -> dict[str, Any] | None:
+        try:
+            return decode(item)
+        except MalformedMessage as exc:
+            self._set_aside(queue, item, exc)
+            return None
+
+    def _set_aside(self, queue: str, item: bytes, reason: Exception) -> None:
+        try:
+            with self.conn_or_acquire() as client, client.pipeline() as pipe:
+                pipe.lpush(DEAD_LETTERS, item)
+                pipe.ltrim(DEAD_LETTERS, 0, DEAD_LETTER_CAP - 1)
+                pipe.incr(MALFORMED_COUNT)
+                pipe.execute()
+        except self.connection_errors:
+            log.exception("could not keep a malformed message from queue %s", queue)
+        log.error(
+            "skipped a malformed message on queue %s (%s, %d bytes, starts %r); kept on %s",
+            queue,
+            reason,
+            len(item),
+            bytes(item[:PREVIEW]),
+            DEAD_LETTERS,
+        )
+
+
+class Transport(kombu_redis.Transport):
+    Channel = Channel
+
+
+def install() -> None:
+    """Use this transport for every Redis URL in this process (idempotent)."""
+    name = f"{__name__}:Transport"
+    for alias in ("redis", "rediss"):
+        TRANSPORT_ALIASES[alias] = name
+        _transport_cache.pop(alias, None)
