@@ -14,6 +14,7 @@ from typing import Any
 from celery.schedules import crontab
 from kombu.entity import Queue
 
+from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import Settings
 
 QUEUES = ("scan", "prices", "ticks", "trading", "liquidation")
@@ -97,9 +98,8 @@ def beat_schedule(s: Settings) -> dict[str, dict[str, Any]]:
 
 def _transport_options(s: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"visibility_timeout": s.broker_visibility_timeout}
-    embedded = s.embedded_redis if s.broker_is_embedded else None
-    if embedded is not None:  # read by our transport: start the server before connecting
-        options["embedded_redis_home"] = str(embedded.home)
+    if s.broker_is_embedded:  # read by our transport: start the server before connecting
+        options["embedded_redis_home"] = str(EmbeddedRedis.for_data_dir(s.data_dir).home)
     return options
 
 

@@ -230,14 +230,17 @@ class Settings(BaseSettings):
         return embedded.url if embedded is not None else str(self.redis_url)
 
     @property
-    def effective_broker_url(self) -> str:
-        if self.celery_broker_url or self.redis_url:
-            return str(self.celery_broker_url or self.redis_url)
-        return EmbeddedRedis.for_data_dir(self.data_dir).broker_url
+    def broker_is_embedded(self) -> bool:
+        """``CELERY_BROKER_URL=embedded``, or neither it nor ``REDIS_URL`` set."""
+        if self.celery_broker_url:
+            return self.celery_broker_url == "embedded"
+        return not self.redis_url
 
     @property
-    def broker_is_embedded(self) -> bool:
-        return not (self.celery_broker_url or self.redis_url)
+    def effective_broker_url(self) -> str:
+        if self.broker_is_embedded:
+            return EmbeddedRedis.for_data_dir(self.data_dir).broker_url
+        return str(self.celery_broker_url or self.redis_url)
 
     @property
     def effective_lock_backend(self) -> Literal["redis", "sql"]:

@@ -154,3 +154,12 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     yield
     bootstrap.use(None)
     get_settings.cache_clear()
+    _stop_embedded_redis(tmp_path)
+
+
+def _stop_embedded_redis(tmp_path: Path) -> None:
+    """Stop every embedded Redis a test started under its folder (else each lingers ~10 s)."""
+    from stock_manager.adapters.embedded_redis import EmbeddedRedis
+
+    for pid_file in tmp_path.glob("**/redis/supervisor.pid"):
+        EmbeddedRedis(pid_file.parent).stop(timeout=15)

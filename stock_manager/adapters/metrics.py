@@ -134,7 +134,7 @@ def registry(sources: Sources) -> CollectorRegistry:
 
 
 def celery_queue_depths(app: object, queues: Iterable[str]) -> Callable[[], dict[str, int]]:
-    """Message counts per queue through kombu, whatever the transport (Redis, filesystem)."""
+    """Message counts per queue through kombu, whatever the transport (Redis, RabbitMQ)."""
 
     def depths() -> dict[str, int]:
         counts = {}

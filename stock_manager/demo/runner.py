@@ -19,6 +19,7 @@ from rich.live import Live
 
 from stock_manager import bootstrap
 from stock_manager.adapters.db.migrate import upgrade
+from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.adapters.report.charts import render as render_chart
 from stock_manager.adapters.report.text import print_report
 from stock_manager.config import get_settings
@@ -87,13 +88,21 @@ class Demo:
             return 1
         finally:
             self.group.stop()
+            self._stop_embedded_redis()
         return 0 if verdict.ok else 1
 
     # -- set-up ------------------------------------------------------------------------------
     def _prepare(self) -> None:
+        self._stop_embedded_redis()  # a previous run's server must not outlive its folder
         for folder in ("data", "logs"):
             shutil.rmtree(self.out / folder, ignore_errors=True)
         (self.out / "data").mkdir(parents=True)
+
+    def _stop_embedded_redis(self) -> None:
+        """Every process the demo started is gone: stop its Redis now, not after the grace."""
+        bootstrap.use(None)  # our own connections first: we are one of its users
+        if not EmbeddedRedis.for_data_dir(self.out / "data").stop(timeout=30):
+            self.console.print("[yellow]the embedded Redis did not stop within 30 s[/]")
 
     def _start(self) -> None:
         self.console.print(f"[bold]workspace[/] {self.out}")

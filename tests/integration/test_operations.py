@@ -188,8 +188,8 @@ def test_our_metrics_endpoint_carries_every_series(
 def test_the_embedded_default_runs_worker_and_beat_and_answers_ping(
     processes: Processes, embedded_env: dict[str, str]
 ) -> None:
-    """With no settings at all: SQLite is created and migrated, the filesystem broker works
-    across processes, beat sends its schedule, and ``inspect ping`` gets an answer."""
+    """With no settings at all: SQLite is created and migrated, the embedded Redis serves
+    the broker across processes, beat sends its schedule, and ``inspect ping`` gets an answer."""
     data = Path(embedded_env["XDG_DATA_HOME"]) / "stock-manager"
     assert not data.exists()
     processes.start(

@@ -28,6 +28,12 @@ def test_redis_url_switches_broker_and_locks() -> None:
     assert s.embedded_redis is None and not s.broker_is_embedded
 
 
+def test_the_broker_can_stay_embedded_beside_a_redis_url(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path, redis_url="redis://r:6379/0", celery_broker_url="embedded")
+    assert s.broker_is_embedded
+    assert s.effective_broker_url == f"redis+socket://{tmp_path / 'redis' / 'redis.sock'}"
+
+
 def test_bad_value_names_the_setting_and_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIS_ACCOUNT_NO", "12-3")
     with pytest.raises(ConfigError) as caught:

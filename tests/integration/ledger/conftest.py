@@ -78,7 +78,7 @@ def stack(
     env = {
         "DATABASE_URL": database,
         **backend_env,
-        "CELERY_BROKER_URL": "filesystem://",  # never the shared Redis's queues
+        "CELERY_BROKER_URL": "embedded",  # this test's own server, never the shared queues
         "KIS_ENV": "sim",
         "KIS_REST_URL": sim.rest_url,
         "KIS_WS_URL": sim.ws_url,

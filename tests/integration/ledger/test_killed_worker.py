@@ -109,7 +109,7 @@ def test_sigkill_between_submit_and_ack_leaves_exactly_one_order(
     price = int(stack.market(SYMBOL)["lower"])  # rests until the test trades through it
     stack.faults(order_timeout_rate=1.0, order_timeout_hang_s=3.0)
     sender = Celery("ledger-test-sender")
-    sender.conf.update(build_celery_config(get_settings()))  # the same filesystem broker
+    sender.conf.update(build_celery_config(get_settings()))  # the same embedded broker
 
     sender.send_task("tasks.orders.enter", args=[SYMBOL, 3, price, "00", "test", "sigkill"])
 
