@@ -27,7 +27,8 @@ KisEnv = Literal["sim", "paper", "live"]
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
 
 # What the built-in simulator accepts unless told otherwise (``stock-manager sim --help``).
-SIM_APP_KEY = "PSsimulatorAppKey000000000000000000"
+# 36 characters, as KIS app keys are (python-kis refuses any other length).
+SIM_APP_KEY = "PSsimulatorAppKey0000000000000000000"
 SIM_APP_SECRET = "sim-secret-" + "0" * 169
 SIM_REST_URL = "http://127.0.0.1:18080"
 SIM_WS_URL = "ws://127.0.0.1:18081"

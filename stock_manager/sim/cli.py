@@ -80,6 +80,20 @@ def _options(fn: Any) -> Any:
         click.option("--ping-interval", type=float, default=30.0, show_default=True),
         click.option("--ws-sessions-per-key", type=int, default=1, show_default=True),
         click.option("--lenient", is_flag=True, help="Accept lowercase/non-string POST bodies."),
+        click.option(
+            "--ws-layout",
+            type=click.Choice(["extended", "classic"]),
+            default="extended",
+            show_default=True,
+            help="Real-time records: extended 47/63 fields (after-market era) or classic 46/59.",
+        ),
+        click.option(
+            "--first-page-cont",
+            type=click.Choice(["F", "M"]),
+            default="F",
+            show_default=True,
+            help="tr_cont of a first page that has more pages after it.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)

@@ -18,6 +18,13 @@ from stock_manager.domain.fees import FeeSchedule
 from stock_manager.sim.faults import FaultProfile
 
 Dialect = Literal["paper", "live"]
+# Real-time record layouts: "extended" = H0STCNT0 47 / H0STASP0 63 fields, with the fields KRX
+# added for its after-market session on 2026-09-14; "classic" = 46 / 59, as the official
+# samples (2026-07) list them. ⚠ evidence in docs/simulator.md.
+WsLayout = Literal["extended", "classic"]
+WS_LAYOUTS: tuple[WsLayout, ...] = ("extended", "classic")
+# tr_cont of a first page with more after it: F (portal text, kis-trader's observation) or M.
+FIRST_PAGE_CONTS = ("F", "M")
 DEFAULT_ACCOUNT = "12345678-01"
 DEFAULT_HTS_ID = "simuser"
 DEFAULT_REST_PORT = 18080
@@ -92,6 +99,8 @@ class SimConfig:
     ws_queue_limit: int = 50_000  # frames buffered per socket before it is dropped
     fill_on_touch: bool = True  # resting limits fill when the market trades at their price
     strict: bool = True  # POST bodies: UPPERCASE keys, string values, JSON content type
+    ws_layout: WsLayout = "extended"  # real-time record layout (⚠, see WsLayout)
+    first_page_cont: str = "F"  # tr_cont of a first page with more rows after it (⚠)
     max_catchup_seconds: float = 2.0  # a stalled market skips, not replays, older trades
 
     def __post_init__(self) -> None:
@@ -118,6 +127,10 @@ class SimConfig:
             problems.append("cash must not be negative")
         if self.rate_limit is not None and self.rate_limit < 0:
             problems.append("rate_limit must not be negative (0 lifts it)")
+        if self.ws_layout not in WS_LAYOUTS:
+            problems.append(f"ws_layout must be extended or classic, got {self.ws_layout!r}")
+        if self.first_page_cont not in FIRST_PAGE_CONTS:
+            problems.append(f"first_page_cont must be F or M, got {self.first_page_cont!r}")
         return problems
 
     def _identity_problems(self) -> list[str]:

@@ -2,7 +2,10 @@
 
 Codes observed in public material are used where known (kis-api.md §3.2, §5); the rest are
 the simulator's own choices, listed in ``docs/simulator.md`` as ⚠. Business rejections come
-back with HTTP 200 and ``rt_cd`` "1"; input errors with ``rt_cd`` "2" (as KIS's OPSQ2001).
+back with HTTP 200 and ``rt_cd`` "1"; input errors with ``rt_cd`` "2" (as KIS's OPSQ2001);
+"no data" with ``rt_cd`` "7" (조회할 자료가 없습니다: korea-investment-stock's
+``API_RETURN_CODE``, python-kis ``info``/``orderable_amount``), which KIS also answers to a
+cancel or modify that finds nothing left to change ⚠.
 """
 
 from __future__ import annotations
@@ -59,9 +62,9 @@ _PAPER: dict[Msg, Answer] = {
     Msg.BAD_SYMBOL: Answer("1", "40070000", "모의투자 주문처리가 안되었습니다(매매불가 종목)"),
     Msg.BAD_ORDER_TYPE: Answer("1", "40050000", "모의투자에서는 해당주문구분 주문이 불가합니다."),
     Msg.NOT_IN_AUCTION: Answer("1", "40560000", "모의투자 동시호가 중 불가한 주문구분입니다."),
-    Msg.NOTHING_TO_CHANGE: Answer("1", "40330000", "모의투자 정정/취소할 수량이 없습니다."),
+    Msg.NOTHING_TO_CHANGE: Answer("7", "40330000", "모의투자 정정/취소할 수량이 없습니다."),
     Msg.NO_SUCH_ORDER: Answer("1", "40320000", "모의투자 원주문번호가 존재하지 않습니다."),
-    Msg.NO_DATA: Answer("0", "70070000", "모의투자 조회할 내역(자료)이 없습니다."),
+    Msg.NO_DATA: Answer("7", "70070000", "모의투자 조회할 내역(자료)이 없습니다."),
 }
 
 _LIVE: dict[Msg, Answer] = {
@@ -80,9 +83,9 @@ _LIVE: dict[Msg, Answer] = {
     Msg.BAD_SYMBOL: Answer("1", "APBK0656", "해당종목정보가 없습니다."),
     Msg.BAD_ORDER_TYPE: Answer("1", "APBK0550", "주문구분이 올바르지 않습니다."),
     Msg.NOT_IN_AUCTION: Answer("1", "APBK0551", "동시호가 중 불가한 주문구분입니다."),
-    Msg.NOTHING_TO_CHANGE: Answer("1", "APBK0344", "정정/취소할 수량이 없습니다."),
+    Msg.NOTHING_TO_CHANGE: Answer("7", "APBK0344", "정정/취소할 수량이 없습니다."),
     Msg.NO_SUCH_ORDER: Answer("1", "APBK0343", "원주문번호가 존재하지 않습니다."),
-    Msg.NO_DATA: Answer("0", "KIOK0560", "조회할 내용이 없습니다"),
+    Msg.NO_DATA: Answer("7", "KIOK0560", "조회할 내용이 없습니다"),
 }
 
 
@@ -91,7 +94,7 @@ def answer(dialect: Dialect, msg: Msg) -> Answer:
 
 
 class Rejection(Exception):
-    """An order or query the broker refuses: HTTP 200, ``rt_cd`` "1"."""
+    """An order or query the broker refuses: HTTP 200, ``rt_cd`` "1" (or "7": no data)."""
 
     def __init__(self, msg: Msg, detail: str = "") -> None:
         super().__init__(f"{msg.value}: {detail}" if detail else msg.value)

@@ -5,7 +5,8 @@ A page that has more after it answers header ``tr_cont`` ``F`` (first page) or `
 request sends header ``tr_cont: N`` and the two CTX values back. NK100 holds the key of the
 last row sent (keyset paging, so rows added meanwhile never shift a page); both values are
 space-padded to 100 characters as KIS sends them, and accepted stripped too. Without
-``tr_cont: N`` the CTX values are ignored and the first page comes back ⚠.
+``tr_cont: N`` the CTX values are ignored and the first page comes back ⚠. Which letter a
+first page with more after it carries is a setting (``first``: ``F`` by default, or ``M``) ⚠.
 """
 
 from __future__ import annotations
@@ -56,15 +57,18 @@ def paginate(
     scope: str,
     fk_name: str = "CTX_AREA_FK100",
     nk_name: str = "CTX_AREA_NK100",
+    first_cont: str = "F",
 ) -> Page[T]:
-    """The page of ``rows`` this request asks for; ``scope`` names the query in FK/NK."""
+    """The page of ``rows`` this request asks for; ``scope`` names the query in FK/NK.
+
+    ``first_cont`` is the ``tr_cont`` of a first page that has more after it (F or M)."""
     prefix = f"{scope}^"
     start = _start(rows, key, req, nk_name, prefix)
     first = start is None
     begin = start or 0
     chunk = list(rows[begin : begin + size])
     more = begin + size < len(rows)
-    tr_cont = CONTINUATION[(more, first)]
+    tr_cont = first_cont if more and first else CONTINUATION[(more, first)]
     nk = f"{prefix}{key(chunk[-1])}" if chunk else prefix
     return Page(chunk, tr_cont, scope.ljust(WIDTH), nk.ljust(WIDTH))
 

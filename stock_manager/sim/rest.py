@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from typing import Any
 
 from aiohttp import web
 
-from stock_manager.sim import rest_account, rest_charts, rest_orders, rest_orders_view, rest_quotes
+from stock_manager.sim import (
+    rest_account,
+    rest_charts,
+    rest_info,
+    rest_orders,
+    rest_orders_view,
+    rest_quotes,
+)
 from stock_manager.sim.auth import Auth, TokenEndpointError
 from stock_manager.sim.envelope import KisReply, failure, gateway, stringify
 from stock_manager.sim.exchange import Exchange
@@ -39,6 +47,11 @@ HANDLERS: dict[str, Handler] = {
     "minute_chart": rest_charts.minute_chart,
     "daily_price": rest_charts.daily_price,
     "chk_holiday": rest_charts.chk_holiday,
+    "time_daily_chart": rest_charts.time_daily_chart,
+    "search_info": rest_info.search_info,
+    "search_stock_info": rest_info.search_stock_info,
+    "overseas_nccs": rest_info.overseas_empty,
+    "overseas_ccnl": rest_info.overseas_empty,
     "order_cash": rest_orders.order_cash,
     "order_rvsecncl": rest_orders.order_rvsecncl,
     "balance": rest_account.balance,
@@ -49,6 +62,13 @@ HANDLERS: dict[str, Handler] = {
 }
 ORDER_HANDLERS = frozenset({"order_cash", "order_rvsecncl"})
 HASHKEY_PATH = "/uapi/hashkey"
+# KIS serves ``//uapi/...`` like ``/uapi/...`` (mojito2 builds three URLs so and works there).
+SLASHES = re.compile(r"/{2,}")
+
+
+def kis_path(request: web.Request) -> str:
+    """The request path with runs of slashes merged."""
+    return SLASHES.sub("/", request.path)
 
 
 @dataclass(slots=True)
@@ -119,14 +139,15 @@ def _gate(ctx: SimContext, request: web.Request, now_ts: float) -> KisReply | No
     code = ctx.auth.app_error(app_key, headers.get("appsecret"))
     if code:
         return gateway(code)
-    if request.path != HASHKEY_PATH:
+    path = kis_path(request)
+    if path != HASHKEY_PATH:
         code = ctx.auth.bearer_error(headers.get("authorization"), app_key)
         if code:
             return gateway(code, ctx.exchange.config.token_error_status)
     faults = ctx.exchange.faults
     if not ctx.limiter.admit(app_key, now_ts) or faults.rate_limit_burst():
         return gateway("EGW00201")
-    if faults.http500(request.path):
+    if faults.http500(path):
         return gateway("EGW00001")
     if headers.get("custtype", "P") not in ("P", "B"):
         return gateway("EGW00208")
@@ -167,10 +188,11 @@ async def _dispatch(ctx: SimContext, request: web.Request, tr_id: str) -> tuple[
     blocked = _gate(ctx, request, now.timestamp())
     if blocked:
         return blocked, ""
-    if request.path == HASHKEY_PATH:
+    path = kis_path(request)
+    if path == HASHKEY_PATH:
         return await _hashkey(ctx, request), ""
     try:
-        resolved = resolve(exchange.config.env, request.method, request.path, tr_id)
+        resolved = resolve(exchange.config.env, request.method, path, tr_id)
     except TrError as exc:
         return failure(exc.code, exc.message, status=exc.status), ""
     try:
@@ -181,7 +203,7 @@ async def _dispatch(ctx: SimContext, request: web.Request, tr_id: str) -> tuple[
         return params, ""
     exchange.advance(now)
     tr_cont = request.headers.get("tr_cont", "")
-    req = KisRequest(request.method, request.path, tr_id, tr_cont, now, params)
+    req = KisRequest(request.method, path, tr_id, tr_cont, now, params)
     return _run(ctx, resolved.spec.name, req, resolved.variant), resolved.spec.name
 
 
@@ -198,7 +220,7 @@ async def uapi(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     ctx.requests += 1
     faults = ctx.exchange.faults
-    delay = faults.latency_seconds(request.path)
+    delay = faults.latency_seconds(kis_path(request))
     if delay:
         await asyncio.sleep(delay)
     tr_id = request.headers.get("tr_id", "")
@@ -224,8 +246,8 @@ def build_rest_app(ctx: SimContext, admin_routes: list[web.RouteDef]) -> web.App
     app[CONTEXT] = ctx
     app.add_routes(
         [
-            web.post("/oauth2/{action}", oauth),
-            web.route("*", "/uapi/{tail:.*}", uapi),
+            web.post("/{lead:/*}oauth2/{action}", oauth),
+            web.route("*", "/{lead:/*}uapi/{tail:.*}", uapi),
             *admin_routes,
         ]
     )

@@ -115,6 +115,7 @@ def balance(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         req,
         ex.config.dialect.balance_page,
         f"{ex.config.cano}^{ex.config.product_code}^BAL",
+        first_cont=ex.config.first_page_cont,
     )
     return page_reply(
         ex.config.env,
@@ -138,7 +139,7 @@ def psbl_order(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     symbol = req.get("PDNO").strip()
     market = ex.markets.get(symbol)
     if symbol and market is None:
-        raise Rejection(Msg.BAD_SYMBOL, symbol)
+        raise Rejection(Msg.NO_DATA, symbol)  # python-kis reads rt_cd 7 as "not found"
     price = req.integer("ORD_UNPR", blank=0) if "ORD_UNPR" in req.params else 0
     if not price and market is not None:
         market_type = req.get("ORD_DVSN").strip() in ("01", "13", "14")
@@ -202,6 +203,7 @@ def psbl_rvsecncl(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         req,
         ex.config.dialect.rvsecncl_page,
         f"{ex.config.cano}^{ex.config.product_code}^RVS",
+        first_cont=ex.config.first_page_cont,
     )
     return page_reply(ex.config.env, page, "output")
 

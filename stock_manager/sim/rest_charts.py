@@ -1,4 +1,10 @@
-"""Chart TRs: period candles, today's minute candles, daily prices, holidays (§4.4-4.5)."""
+"""Chart TRs: period candles, minute candles, daily prices, holidays (§4.4-4.5).
+
+Inputs are as lenient as KIS where clients rely on it ⚠ (inferred from the clients' defaults
+and their users' reports, not observed at KIS): a start date before year 1
+(``FID_INPUT_DATE_1=00000101``, python-kis's daily chart) means "from the first bar"; an hour
+``000000`` or empty (python-kis's and korea-investment-stock's minute charts) means "now".
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ PERIODS: dict[str, Callable[[date], Any]] = {
     "Y": lambda day: day.year,
 }
 MAX_DAILY_ROWS, MAX_MINUTE_ROWS, DAILY_PRICE_ROWS = 100, 30, 30
+MAX_DAY_MINUTE_ROWS = 120  # inquire-time-dailychartprice: "최대 120건" (official sample)
 
 
 def _market(ex: Exchange, req: KisRequest) -> SymbolMarket | None:
@@ -60,8 +67,12 @@ def aggregate(bars: list[DailyBar], period: str) -> list[DailyBar]:
     ]
 
 
-def _date(req: KisRequest, name: str) -> date:
+def _date(req: KisRequest, name: str, blank: date | None = None) -> date:
     text = req.require(name).strip()
+    if not text and blank is not None:
+        return blank
+    if len(text) == 8 and text.isdigit() and text[:4] == "0000":
+        return date.min  # "since the beginning": python-kis sends 00000101
     try:
         return datetime.strptime(text, "%Y%m%d").replace(tzinfo=KST).date()
     except ValueError as exc:
@@ -117,7 +128,8 @@ def _with_previous(bars: list[DailyBar]) -> list[tuple[DailyBar, int]]:
 
 def daily_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     market = _market(ex, req)
-    start, end = _date(req, "FID_INPUT_DATE_1"), _date(req, "FID_INPUT_DATE_2")
+    start = _date(req, "FID_INPUT_DATE_1", blank=date.min)
+    end = _date(req, "FID_INPUT_DATE_2", blank=ex.trading_day)
     period = req.choice("FID_PERIOD_DIV_CODE", tuple(PERIODS))
     req.choice("FID_ORG_ADJ_PRC", ("0", "1"))
     if market is None:
@@ -159,7 +171,10 @@ def daily_price(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
 
 
 def _cutoff(req: KisRequest, now: datetime) -> datetime:
+    """The latest candle start asked for; ``000000`` or empty mean now (⚠ see the module)."""
     text = req.require("FID_INPUT_HOUR_1").strip()
+    if text in ("", "000000"):
+        return now
     if len(text) != 6 or not text.isdigit():
         raise InputError("FID_INPUT_HOUR_1")
     try:
@@ -177,7 +192,27 @@ def minute_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     cutoff = _cutoff(req, req.now)
     if market is None:
         return ok(ex.config.env, Msg.QUOTE_OK, output1={}, output2=[])
-    rows = []
+    rows = _minute_rows(market, cutoff, MAX_MINUTE_ROWS)
+    return ok(ex.config.env, Msg.QUOTE_OK, output1=_summary(market), output2=rows)
+
+
+def time_daily_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
+    """FHKST03010230 주식일별분봉조회: one day's minute candles up to FID_INPUT_HOUR_1.
+
+    ``FID_INPUT_DATE_1`` picks the day. The simulator keeps minute candles for its own trading
+    day only: an earlier day answers no rows (KIS keeps a year) ⚠, a later one today's.
+    """
+    market = _market(ex, req)
+    day = _date(req, "FID_INPUT_DATE_1", blank=ex.trading_day)
+    cutoff = _cutoff(req, req.now)
+    if market is None:
+        return ok(ex.config.env, Msg.QUOTE_OK, output1={}, output2=[])
+    rows = [] if day < ex.trading_day else _minute_rows(market, cutoff, MAX_DAY_MINUTE_ROWS)
+    return ok(ex.config.env, Msg.QUOTE_OK, output1=_summary(market), output2=rows)
+
+
+def _minute_rows(market: SymbolMarket, cutoff: datetime, limit: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for candle in reversed(market.candles):
         if candle.start > cutoff:
             continue
@@ -193,9 +228,9 @@ def minute_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
                 "acml_tr_pbmn": candle.amount,
             }
         )
-        if len(rows) == MAX_MINUTE_ROWS:
+        if len(rows) == limit:
             break
-    return ok(ex.config.env, Msg.QUOTE_OK, output1=_summary(market), output2=rows)
+    return rows
 
 
 def _closed_days(year: int) -> set[date]:

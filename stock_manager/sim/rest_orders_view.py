@@ -148,6 +148,7 @@ def daily_ccld(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         req,
         ex.config.dialect.ccld_page,
         f"{ex.config.cano}^{ex.config.product_code}^CCLD",
+        first_cont=ex.config.first_page_cont,
     )
     return page_reply(
         ex.config.env,

@@ -15,6 +15,7 @@ from stock_manager.sim.config import Dialect
 
 Method = Literal["GET", "POST"]
 PREFIX = "/uapi/domestic-stock/v1/"
+OVERSEAS = "/uapi/overseas-stock/v1/trading/"
 
 
 def paper_tr_id(live_tr_id: str) -> str:
@@ -46,7 +47,8 @@ class TrSpec:
 def _spec(
     name: str, method: Method, path: str, ids: dict[str, str], on_paper: bool = True
 ) -> TrSpec:
-    return TrSpec(name, method, PREFIX + path, MappingProxyType(ids), on_paper)
+    full = path if path.startswith("/") else PREFIX + path
+    return TrSpec(name, method, full, MappingProxyType(ids), on_paper)
 
 
 SPECS: tuple[TrSpec, ...] = (
@@ -58,6 +60,12 @@ SPECS: tuple[TrSpec, ...] = (
     _spec("daily_price", "GET", "quotations/inquire-daily-price", {"FHKST01010400": ""}),
     _spec("volume_rank", "GET", "quotations/volume-rank", {"FHPST01710000": ""}, False),
     _spec("chk_holiday", "GET", "quotations/chk-holiday", {"CTCA0903R": ""}, False),
+    # "실전계좌의 경우 최대 120건" (official sample) implies paper serves it too ⚠.
+    _spec(
+        "time_daily_chart", "GET", "quotations/inquire-time-dailychartprice", {"FHKST03010230": ""}
+    ),
+    _spec("search_info", "GET", "quotations/search-info", {"CTPF1604R": ""}, False),
+    _spec("search_stock_info", "GET", "quotations/search-stock-info", {"CTPF1002R": ""}, False),
     _spec(
         "order_cash",
         "POST",
@@ -81,6 +89,10 @@ SPECS: tuple[TrSpec, ...] = (
         False,
     ),
     _spec("psbl_sell", "GET", "trading/inquire-psbl-sell", {"TTTC8408R": ""}, False),
+    # Overseas queries some clients make while starting up (python-kis); the simulator has no
+    # overseas market, so they answer an empty list.
+    _spec("overseas_nccs", "GET", OVERSEAS + "inquire-nccs", {"TTTS3018R": ""}),
+    _spec("overseas_ccnl", "GET", OVERSEAS + "inquire-ccnl", {"TTTS3035R": ""}),
 )
 BY_PATH: MappingProxyType[str, TrSpec] = MappingProxyType({spec.path: spec for spec in SPECS})
 

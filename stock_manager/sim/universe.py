@@ -3,6 +3,10 @@
 The first symbols carry well-known KRX codes and names so logs read naturally; prices are
 drawn from the seed, not copied from the market. More symbols get codes ``95xxxx``. A
 symbols file lists ``code[,name[,previous close]]`` per line (commas or whitespace).
+
+Each symbol also carries its market (``KOSPI``/``KOSDAQ``) and instrument type
+(``stock``/``ETF``/``ETN``): the stock-info TRs, quotes and later the market-state fields
+read them from here. Known codes carry their real market; everything else is a KOSPI stock.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from stock_manager.domain.krx import round_to_tick
 
@@ -48,6 +53,10 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("035900", "JYP Ent."),
 )
 CODE_RE = re.compile(r"^[0-9A-Z]{6,7}$")
+# Known codes listed on KOSDAQ (the rest of KNOWN are KOSPI listings).
+KOSDAQ_CODES = frozenset({"247540", "086520", "263750", "293490", "035900"})
+Market = Literal["KOSPI", "KOSDAQ"]
+Instrument = Literal["stock", "ETF", "ETN"]
 
 
 class UniverseError(ValueError):
@@ -60,6 +69,8 @@ class SymbolSpec:
     name: str
     prev_close: int
     listed_shares: int
+    market: Market = "KOSPI"
+    instrument: Instrument = "stock"
 
 
 def _price(rng: random.Random) -> int:
@@ -75,7 +86,8 @@ def generated(count: int, seed: int) -> list[SymbolSpec]:
         else:
             code, name = f"95{index:04d}", f"시뮬종목{index:03d}"
         shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
-        specs.append(SymbolSpec(code, name, _price(rng), shares))
+        market: Market = "KOSDAQ" if code in KOSDAQ_CODES else "KOSPI"
+        specs.append(SymbolSpec(code, name, _price(rng), shares, market))
     return specs
 
 
@@ -90,7 +102,9 @@ def _parse_line(number: int, line: str, rng: random.Random) -> SymbolSpec:
     except ValueError as exc:
         raise UniverseError(f"line {number}: previous close {parts[2]!r} is not a number") from exc
     shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
-    return SymbolSpec(code, name, close, shares)
+    market: Market = "KOSDAQ" if code in KOSDAQ_CODES else "KOSPI"
+    instrument: Instrument = "ETN" if code.startswith("Q") else "stock"
+    return SymbolSpec(code, name, close, shares, market, instrument)
 
 
 def from_file(path: Path, seed: int) -> list[SymbolSpec]:

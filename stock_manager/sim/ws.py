@@ -113,13 +113,16 @@ class WsHub:
     def on_trade(self, market: SymbolMarket, trade: Trade) -> None:
         subs = self.subscribers.get((TRADE_TR, market.code))
         if subs:
-            frame = data_frame(TRADE_TR, trade_record(market, trade, self.exchange.session))
+            extended = self.config.ws_layout == "extended"
+            record = trade_record(market, trade, self.exchange.session, extended)
+            frame = data_frame(TRADE_TR, record)
             for session in subs:
                 session.send(frame)
         subs = self.subscribers.get((BOOK_TR, market.code))
         if subs:
             auction = self.exchange.phase(trade.at) is Phase.AUCTION
-            frame = data_frame(BOOK_TR, book_record(market, trade.at, auction))
+            extended = self.config.ws_layout == "extended"
+            frame = data_frame(BOOK_TR, book_record(market, trade.at, auction, extended))
             for session in subs:
                 session.send(frame)
 

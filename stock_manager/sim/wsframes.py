@@ -1,6 +1,10 @@
-"""WebSocket records: H0STCNT0 (46 fields), H0STASP0 (59) and the 26-field notice (§6).
+"""WebSocket records: H0STCNT0 (46/47 fields), H0STASP0 (59/63) and the 26-field notice (§6).
 
 A data frame is ``"<enc>|<tr_id>|<count>|<payload>"`` with the fields joined by ``^``.
+The extended layout (the default ⚠) appends what KRX added for its after-market session on
+2026-09-14 (kis-trader 0.12.2, "live probes"): H0STCNT0 ``MARKET_CLS_CODE`` (1 pre, 2
+regular, 3 after, 5 closing call); H0STASP0 ``MID_PRC``, ``MIDP_TOTAL_RSQN``,
+``MIDP_CLS_CODE`` and ``MARKET_CLS_CODE``. The simulator has no mid-price orders: those are 0.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from stock_manager.sim.market import SymbolMarket, Trade
 from stock_manager.sim.orders import Notice, NoticeKind, OrderKind
 
 NO_ORIGIN = "0000000000"
+REGULAR_SESSION, CLOSING_CALL = "2", "5"  # MARKET_CLS_CODE of the extended layout
 
 
 def data_frame(tr_id: str, payload: str, encrypted: bool = False, count: int = 1) -> str:
@@ -31,8 +36,10 @@ def _prior_volume(market: SymbolMarket, session: TradingSession, at: datetime) -
     return int(market.prev_volume * min(1.0, max(0.0, done / span))) if span > 0 else 0
 
 
-def trade_record(market: SymbolMarket, trade: Trade, session: TradingSession) -> str:
-    """H0STCNT0 실시간체결가: one trade of one symbol."""
+def trade_record(
+    market: SymbolMarket, trade: Trade, session: TradingSession, extended: bool = True
+) -> str:
+    """H0STCNT0 실시간체결가: one trade of one symbol (47 fields, or 46 without ``extended``)."""
     book = market.book()
     price = trade.price
     prior = _prior_volume(market, session, trade.at)
@@ -81,11 +88,13 @@ def trade_record(market: SymbolMarket, trade: Trade, session: TradingSession) ->
         "",
         str(market.prev_close),
     ]
+    if extended:
+        fields.append(CLOSING_CALL if trade.auction else REGULAR_SESSION)
     return "^".join(fields)
 
 
-def book_record(market: SymbolMarket, at: datetime, in_auction: bool) -> str:
-    """H0STASP0 실시간호가: the 10-level book after a trade."""
+def book_record(market: SymbolMarket, at: datetime, in_auction: bool, extended: bool = True) -> str:
+    """H0STASP0 실시간호가: the 10-level book after a trade (63 fields, or 59)."""
     book = market.book()
     expected = market.last if in_auction else 0
     fields = [
@@ -113,6 +122,8 @@ def book_record(market: SymbolMarket, at: datetime, in_auction: bool) -> str:
         "0",
         "0",
     ]
+    if extended:
+        fields += ["0", "0", "0", CLOSING_CALL if in_auction else REGULAR_SESSION]
     return "^".join(fields)
 
 

@@ -163,7 +163,7 @@ def test_modify_then_cancel_with_new_order_numbers(kis: Kis) -> None:
     assert cancelled["rt_cd"] == "0" and cancelled["output"]["ODNO"] != new_odno
     assert _order_of(kis, new_odno)["status"] == "cancelled"
     again = kis.revise(new_odno, "02").json()
-    assert again["rt_cd"] == "1" and again["msg_cd"] == "APBK0344"
+    assert again["rt_cd"] == "7" and again["msg_cd"] == "APBK0344"  # a refusal: no data
 
 
 def test_partial_cancel_keeps_the_rest_working(kis: Kis) -> None:

@@ -26,25 +26,40 @@ def test_subscribe_ack_carries_iv_and_key(kis: Kis) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/tryitout", "/tryitout/H0STCNT0"])
-def test_trade_frames_have_46_fields(kis: Kis, path: str) -> None:
+def test_trade_frames_have_47_fields_by_default(kis: Kis, path: str) -> None:
     key = kis.approval_key()
     with ws_connect(kis.server, path) as socket:
         socket.send(subscribe_message(key, "H0STCNT0", "005930"))
         recv_json(socket)
         enc, tr_id, count, payload = recv_data(socket, "H0STCNT0")
     fields = payload.split("^")
-    assert (enc, tr_id, count, len(fields)) == ("0", "H0STCNT0", "001", 46)
+    assert (enc, tr_id, count, len(fields)) == ("0", "H0STCNT0", "001", 47)
     assert fields[0] == "005930" and len(fields[1]) == 6 and int(fields[2]) > 0
+    assert fields[46] == "2"  # MARKET_CLS_CODE: regular session
 
 
-def test_book_frames_have_59_fields_and_sorted_levels(kis: Kis) -> None:
+def test_book_frames_have_63_fields_and_sorted_levels(kis: Kis) -> None:
     key = kis.approval_key()
     with ws_connect(kis.server) as socket:
         socket.send(subscribe_message(key, "H0STASP0", "000660"))
         recv_json(socket)
         fields = recv_data(socket, "H0STASP0")[3].split("^")
     asks, bids = [int(p) for p in fields[3:13]], [int(p) for p in fields[13:23]]
-    assert len(fields) == 59 and asks == sorted(asks) and bids == sorted(bids, reverse=True)
+    assert len(fields) == 63 and asks == sorted(asks) and bids == sorted(bids, reverse=True)
+    assert fields[62] == "2"
+
+
+def test_classic_layout_sends_46_and_59_fields(start_sim: StartSim) -> None:
+    kis = start_sim(ws_layout="classic")
+    key = kis.approval_key()
+    with ws_connect(kis.server) as socket:
+        socket.send(subscribe_message(key, "H0STCNT0", "005930"))
+        recv_json(socket)
+        socket.send(subscribe_message(key, "H0STASP0", "005930"))
+        recv_json(socket)
+        tick = recv_data(socket, "H0STCNT0")[3].split("^")
+        book = recv_data(socket, "H0STASP0")[3].split("^")
+    assert (len(tick), len(book)) == (46, 59)
 
 
 def test_notice_decrypts_into_26_fields_for_accept_and_fill(paper: Kis) -> None:

@@ -94,11 +94,16 @@ def test_encryption_round_trip() -> None:
     assert decrypt(encrypt("a^b^한글", key, iv), key, iv) == "a^b^한글"
 
 
-def test_record_field_counts(make_exchange: MakeExchange) -> None:
+@pytest.mark.parametrize(("extended", "tick", "book"), [(True, 47, 63), (False, 46, 59)])
+def test_record_field_counts(
+    make_exchange: MakeExchange, extended: bool, tick: int, book: int
+) -> None:
     ex, clock = make_exchange()
     records: list[str] = []
     ex.trade_listeners.append(
-        lambda m, t: records.extend([trade_record(m, t, ex.session), book_record(m, t.at, False)])
+        lambda m, t: records.extend(
+            [trade_record(m, t, ex.session, extended), book_record(m, t.at, False, extended)]
+        )
     )
     ex.notice_listeners.append(
         lambda n: records.append(notice_record(n, "simuser", "1234567801", "06590"))
@@ -107,4 +112,4 @@ def test_record_field_counts(make_exchange: MakeExchange) -> None:
     ex.advance()
     ex.matching.place(OrderRequest("005930", Side.BUY, "01", 1, 0), ex.now(), ex.phase())
     counts = {len(r.split("^")) for r in records}
-    assert counts == {46, 59, 26}
+    assert counts == {tick, book, 26}

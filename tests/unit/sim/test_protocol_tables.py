@@ -13,6 +13,7 @@ from stock_manager.sim.envelope import ok, stringify
 from stock_manager.sim.messages import InputError, Msg
 from stock_manager.sim.paging import paginate
 from stock_manager.sim.request import KisRequest, body_params
+from stock_manager.sim.rest_info import isin
 from stock_manager.sim.session import Phase, build_session, phase_at, session_from_json
 from stock_manager.sim.trids import PREFIX, SPECS, TrError, paper_tr_id, resolve
 
@@ -47,6 +48,8 @@ def test_paper_lacks_exactly_the_documented_trs() -> None:
         "quotations/chk-holiday",
         "trading/inquire-psbl-rvsecncl",
         "trading/inquire-psbl-sell",
+        "quotations/search-info",
+        "quotations/search-stock-info",
     }
     with pytest.raises(TrError) as caught:
         resolve("paper", "GET", PREFIX + "trading/inquire-balance", "TTTC8434R")
@@ -87,6 +90,28 @@ def test_paging_walks_by_key_and_marks_first_middle_last() -> None:
     assert paginate(rows[:3], str, _req(), 10, "S").tr_cont == "D"
     with pytest.raises(InputError):
         paginate(rows, str, _req("N", "S^999"), 10, "S")
+
+
+def test_first_page_letter_can_be_m() -> None:
+    rows = [f"{n:03d}" for n in range(25)]
+    first = paginate(rows, str, _req(), 10, "S", first_cont="M")
+    second = paginate(rows, str, _req("N", first.nk), 10, "S", first_cont="M")
+    assert (first.tr_cont, second.tr_cont) == ("M", "M")
+    assert paginate(rows[:3], str, _req(), 10, "S", first_cont="M").tr_cont == "D"
+
+
+def test_layout_and_first_page_options_are_checked() -> None:
+    with pytest.raises(SimConfigError, match="ws_layout"):
+        SimConfig(ws_layout="new")  # type: ignore[arg-type]
+    with pytest.raises(SimConfigError, match="first_page_cont"):
+        SimConfig(first_page_cont="X")
+
+
+@pytest.mark.parametrize(
+    ("code", "standard"), [("005930", "KR7005930003"), ("000660", "KR7000660001")]
+)
+def test_standard_codes_carry_the_isin_check_digit(code: str, standard: str) -> None:
+    assert isin(code) == standard
 
 
 def test_strict_bodies_want_uppercase_string_values() -> None:
