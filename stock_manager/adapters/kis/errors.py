@@ -110,8 +110,11 @@ TRANSIENT_CODES = frozenset(
 NOT_EXECUTED_CODES = (
     AUTH_CODES | RATE_CODES | CONFIG_CODES | NOT_SUPPORTED_CODES | VALIDATION_CODES
 ) - {"EGW00215"}
-# "Nothing to show" answers of query TRs: an empty result, not a failure.
-EMPTY_RESULT_CODES = frozenset({"70070000", "40240000"})
+# "Nothing to show" answers of query TRs: an empty result, not a failure. KIS sends them with
+# rt_cd "7" (조회할 자료가 없습니다) or "0". Only known codes count: rt_cd 7 also comes with
+# real query errors (e.g. APBK1350 "조회 오류"), and an empty balance read from an error would
+# close positions that exist. On an order TR any rt_cd 7 is a refusal of that order.
+EMPTY_RESULT_CODES = frozenset({"70070000", "40240000", "KIOK0560"})
 
 _BY_CODE: tuple[tuple[frozenset[str], type[KISError]], ...] = (
     (AUTH_CODES, KISAuthError),
