@@ -94,6 +94,11 @@ def _options(fn: Any) -> Any:
             show_default=True,
             help="tr_cont of a first page that has more pages after it.",
         ),
+        click.option(
+            "--accept-inqr-dvsn-02",
+            is_flag=True,
+            help="inquire-balance: accept INQR_DVSN=02 (refused with OPSQ2001 by default).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)

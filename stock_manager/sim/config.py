@@ -101,6 +101,9 @@ class SimConfig:
     strict: bool = True  # POST bodies: UPPERCASE keys, string values, JSON content type
     ws_layout: WsLayout = "extended"  # real-time record layout (⚠, see WsLayout)
     first_page_cont: str = "F"  # tr_cont of a first page with more rows after it (⚠)
+    # inquire-balance INQR_DVSN=02 (종목별): refused with OPSQ2001 as observed on 2026-02-10
+    # (python-kis #81), or accepted like 01 (kis-trader 0.12.2 still sends it) ⚠.
+    accept_inqr_dvsn_02: bool = False
     max_catchup_seconds: float = 2.0  # a stalled market skips, not replays, older trades
 
     def __post_init__(self) -> None:

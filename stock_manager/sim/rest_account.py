@@ -103,8 +103,9 @@ def _summary(ex: Exchange, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def balance(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     req.check_account(ex.config)
     req.require_all(BALANCE_INPUTS)
-    if req.get("INQR_DVSN").strip() != "01":
-        # KIS restricted INQR_DVSN to 01 on 2026-02-10 (python-kis issue #81).
+    allowed = ("01", "02") if ex.config.accept_inqr_dvsn_02 else ("01",)
+    if req.get("INQR_DVSN").strip() not in allowed:
+        # KIS refused 02 from 2026-02-10 (python-kis issue #81, since closed) ⚠: a setting.
         raise InputError("INQR_DVSN")
     req.choice("PRCS_DVSN", ("00", "01"))
     holdings = sorted(ex.account.holdings.values(), key=lambda held: held.symbol)

@@ -173,3 +173,23 @@ def test_first_page_letter_is_a_setting(start_sim: StartSim) -> None:
             break
         response = kis.balance("N", body["ctx_area_fk100"], body["ctx_area_nk100"])
     assert conts == ["M", "M", "E"]
+
+
+def test_balance_by_symbol_is_refused_unless_accepted(start_sim: StartSim) -> None:
+    def inquiry(kis: Kis) -> dict[str, str]:
+        params = {
+            **kis.account(),
+            "AFHR_FLPR_YN": "N",
+            "OFL_YN": "",
+            "INQR_DVSN": "02",
+            "UNPR_DVSN": "01",
+            "FUND_STTL_ICLD_YN": "N",
+            "FNCG_AMT_AUTO_RDPT_YN": "N",
+            "PRCS_DVSN": "00",
+            "CTX_AREA_FK100": "",
+            "CTX_AREA_NK100": "",
+        }
+        return dict(kis.get("/trading/inquire-balance", "TTTC8434R", params).json())
+
+    assert inquiry(start_sim())["msg_cd"] == "OPSQ2001"
+    assert inquiry(start_sim(accept_inqr_dvsn_02=True))["rt_cd"] == "0"
