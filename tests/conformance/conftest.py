@@ -10,27 +10,33 @@ simulator by their own configuration, or by patching the KIS host constants they
 
 from __future__ import annotations
 
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from stock_manager.domain.clock import KST
 from stock_manager.sim.config import SimConfig
 from stock_manager.sim.server import SimServer
 
-# A fast market that trades now. The rate limit is lifted (clients pace themselves, and a
-# throttled call would test their retry, not their conformance); tokens may be issued
-# back to back, since every client module starts its own clients.
+# A regular KRX day seen at 14:00 KST (clients assume 09:00-15:30: minute charts paged back
+# to 09:00, fixed query hours), with every minute since the open already traded. The rate
+# limit is lifted (clients pace themselves; a throttled call would test their retries, not
+# their conformance); tokens may be issued back to back, and each simulator has its own app
+# key, since clients cache tokens per app key across instances.
+MARKET_TIME = (14, 0)
 CONFORMANCE: dict[str, Any] = {
     "rest_port": 0,
     "ws_port": 0,
     "symbols": 30,
-    "session_minutes": 30.0,
     "candle_seconds": 60.0,  # real minutes: clients page minute charts a minute at a time
     "tick_interval": 0.05,
-    "history_candles": 90,
+    "history_candles": 300,  # 09:00 to 14:00
     "history_days": 130,
     "rate_limit": 0.0,
     "token_issue_interval": 0.0,
@@ -40,9 +46,46 @@ SYMBOL = "005930"
 StartSim = Callable[..., SimServer]
 
 
+class MarketClock:
+    """Wall time moved to ``MARKET_TIME`` KST today when created; it runs at real speed."""
+
+    def __init__(self) -> None:
+        real = datetime.now(KST)
+        start = real.replace(hour=MARKET_TIME[0], minute=MARKET_TIME[1], second=0, microsecond=0)
+        self.offset = start - real
+
+    def now(self) -> datetime:
+        return datetime.now(KST) + self.offset
+
+
+def app_key() -> str:
+    """A fresh 36-character app key, as KIS issues them."""
+    return ("PSconformance" + uuid.uuid4().hex)[:36]
+
+
 def client_bug(reason: str) -> pytest.MarkDecorator:
     """The call fails because of the client, not the simulator (``strict``: a fix shows)."""
     return pytest.mark.xfail(reason=reason, strict=True)
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "::1"})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loopback_only() -> Iterator[None]:
+    """Refuse to resolve any host but loopback while a client module runs: the clients
+    hard-code KIS's hosts, and one that slipped past its configuration fails here at once."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name not in LOOPBACK_NAMES and not name.startswith("127."):
+            raise socket.gaierror(f"conformance tests reach loopback only, not {name!r}")
+        return real(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket, "getaddrinfo", guarded)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +94,8 @@ def start_sim() -> Iterator[StartSim]:
     started: list[SimServer] = []
 
     def start(**overrides: Any) -> SimServer:
-        server = SimServer(SimConfig(**{**CONFORMANCE, **overrides})).start()
+        config = SimConfig(**{**CONFORMANCE, "app_key": app_key(), **overrides})
+        server = SimServer(config, clock=MarketClock()).start()
         started.append(server)
         return server
 
