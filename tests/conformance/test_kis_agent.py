@@ -105,6 +105,13 @@ def test_price(rig: Rig) -> None:
     assert int(ok(rig.agent.get_stock_price(SYMBOL))["output"]["stck_prpr"]) > 0
 
 
+def test_search_stock_info(rig: Rig) -> None:
+    if rig.dialect == "paper":
+        pytest.skip("search-stock-info is live-only at KIS (모의투자 미지원)")
+    output = ok(rig.agent.search_stock_info(SYMBOL))["output"]
+    assert (output["pdno"], output["mket_id_cd"], output["scty_grp_id_cd"]) == (SYMBOL, "STK", "ST")
+
+
 def test_orderbook(rig: Rig) -> None:
     assert int(ok(rig.agent.get_orderbook(SYMBOL))["output1"]["askp1"]) > 0
 
