@@ -189,12 +189,12 @@ def search_stock_info(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
 def overseas_empty(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     """TTTS3018R 미체결내역 / TTTS3035R 주문체결내역: nothing abroad, a single last page."""
     req.check_account(ex.config)
-    reply = ok(
+    blank = "".ljust(200)
+    return ok(
         ex.config.env,
         Msg.QUERY_OK,
         tr_cont="D",
-        ctx_area_fk200="".ljust(200),
-        ctx_area_nk200="".ljust(200),
+        ctx_area_fk200=blank,
+        ctx_area_nk200=blank,
         output=[],
     )
-    return reply
