@@ -6,8 +6,10 @@
   sample): ``ping_mode`` "echo", "pong" or "both".
 * Reconnects with exponential backoff and full jitter, then subscribes everything again.
 * Parses H0STCNT0 ticks, H0STASP0 books and H0STCNI0/9 notices (AES-256-CBC) tolerantly:
-  a malformed frame is counted and logged without its content (notices carry the account)
-  and skipped; it never ends the session.
+  a malformed frame of any shape (``notices.py``, ``control.py``) is counted in
+  ``stats.malformed``, logged without its content (notices carry the account) and skipped;
+  it never ends the session. Anything else that escapes :meth:`KisWebSocket.run` is a bug,
+  and the stream process restarts the loop (``stream.py``).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from typing import Any, Literal, Protocol
 import websockets
 from websockets.asyncio.client import connect
 
-from stock_manager.adapters.kis import notices
-from stock_manager.adapters.kis.errors import KISError
+from stock_manager.adapters.kis import control, notices
+from stock_manager.adapters.kis.errors import KISError, KISValidationError
+from stock_manager.adapters.kis.parsing import shown
 from stock_manager.adapters.kis.token_store import Credential
 from stock_manager.domain.broker import ExecutionNotice, OrderBook, Tick
 from stock_manager.domain.clock import KST
@@ -36,6 +39,8 @@ log = logging.getLogger("stock_manager.kis")
 Event = Tick | OrderBook | ExecutionNotice
 Handler = Callable[[Event], Awaitable[None]]
 PingMode = Literal["echo", "pong", "both"]
+MAX_KEYS = 64  # distinct tr_ids whose AES key is kept (KIS encrypts only notices)
+MAX_REFUSED = 100  # refusals remembered in Stats.refused
 
 
 class ApprovalSource(Protocol):
@@ -169,7 +174,13 @@ class KisWebSocket:
 
     async def _connect_once(self, stop: asyncio.Event) -> None:
         self._approval = await asyncio.to_thread(self._approvals.get)
-        async with connect(self.url, ping_interval=None, open_timeout=10, close_timeout=2) as ws:
+        async with connect(
+            self.url,
+            ping_interval=None,
+            open_timeout=10,
+            close_timeout=2,
+            max_size=notices.MAX_FRAME_CHARS,
+        ) as ws:
             self.stats.connections += 1
             self._failed.clear()
             self._changed.set()
@@ -216,21 +227,33 @@ class KisWebSocket:
 
     # -- frames -------------------------------------------------------------------------------
     async def on_frame(self, ws: Socket, text: str) -> None:
+        """Handle one frame; a malformed one is counted and skipped."""
         self.stats.frames += 1
-        if notices.is_data_frame(text):
-            await self._on_data(text)
-            return
         try:
-            message = json.loads(text)
-            header = message.get("header") or {}
-        except (ValueError, AttributeError):
+            frame = self._read(text)
+        except KISValidationError as exc:
             self.stats.malformed += 1
-            log.warning("KIS WebSocket sent a frame that is neither data nor JSON")
+            # a notice's content carries the account: only the error's kind for those
+            detail = type(exc).__name__ if text[:1] == "1" or "CNI" in text[:12] else str(exc)
+            log.warning("skipped a malformed KIS frame (%s): %s", shown(text[:12]), detail)
             return
-        if header.get("tr_id") == "PINGPONG":
+        if isinstance(frame, control.Ping):
             await self._pingpong(ws, text)
-            return
-        self._on_ack(header, message.get("body") or {})
+        elif isinstance(frame, control.Ack):
+            self._on_ack(frame)
+        else:
+            for event in frame:
+                self.stats.events += 1
+                await self._handler(event)
+
+    def _read(self, text: str) -> control.Control | list[Event]:
+        if len(text) > notices.MAX_FRAME_CHARS:
+            raise KISValidationError(f"frame of {len(text)} characters is over the cap")
+        if not notices.is_data_frame(text):
+            return control.parse(text)
+        frame = notices.split_frame(text, self._keys)
+        events = (self._parse(frame.tr_id, record) for record in frame.records)
+        return [event for event in events if event is not None]
 
     async def _pingpong(self, ws: Socket, text: str) -> None:
         self.stats.pings += 1
@@ -239,35 +262,28 @@ class KisWebSocket:
         if self.ping_mode in ("pong", "both"):
             await ws.pong(text.encode())
 
-    def _on_ack(self, header: dict[str, Any], body: dict[str, Any]) -> None:
+    def _on_ack(self, ack: control.Ack) -> None:
         self.stats.acks += 1
-        sub = Subscription(str(header.get("tr_id", "")), str(header.get("tr_key", "")))
-        code, text = str(body.get("msg_cd", "")), str(body.get("msg1", ""))
-        output = body.get("output") or {}
-        if isinstance(output, dict) and output.get("key") and output.get("iv"):
-            self._keys[sub.tr_id] = (str(output["key"]), str(output["iv"]))
-        if str(body.get("rt_cd", "0")) == "0" or code == "OPSP0002":  # OPSP0002: already on
+        sub = Subscription(ack.tr_id, ack.tr_key)
+        if ack.key_iv and (sub.tr_id in self._keys or len(self._keys) < MAX_KEYS):
+            self._keys[sub.tr_id] = ack.key_iv
+        if ack.accepted:
             return
-        if "approval" in text.lower():
-            raise _ApprovalRefused(text)
-        log.warning("KIS refused %s %s: [%s] %s", sub.tr_id, sub.tr_key, code, text.strip())
-        self.stats.refused.append((sub, code))
-        if sub in self._active and not text.upper().startswith("UNSUB"):
+        if "approval" in ack.text.lower():
+            raise _ApprovalRefused(ack.text)
+        log.warning(
+            "KIS refused %s %s: [%s] %s",
+            shown(sub.tr_id),
+            shown(sub.tr_key),
+            shown(ack.code),
+            shown(ack.text.strip()),
+        )
+        refused = self.stats.refused
+        refused.append((sub, ack.code))
+        del refused[:-MAX_REFUSED]
+        if sub in self._active and not ack.text.upper().startswith("UNSUB"):
             self._active.discard(sub)
             self._failed.add(sub)
-
-    async def _on_data(self, text: str) -> None:
-        try:
-            frame = notices.split_frame(text, self._keys)
-            events = [self._parse(frame.tr_id, record) for record in frame.records]
-        except (KISError, ValueError, IndexError) as exc:
-            self.stats.malformed += 1
-            log.warning("skipped a malformed KIS frame (%s): %s", text[2:10], type(exc).__name__)
-            return
-        for event in events:
-            if event is not None:
-                self.stats.events += 1
-                await self._handler(event)
 
     def _parse(self, tr_id: str, record: tuple[str, ...]) -> Event | None:
         if tr_id in notices.TICK_TR_IDS:
