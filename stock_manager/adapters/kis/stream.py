@@ -12,6 +12,10 @@ than the workers must never bury the price checks), and each expires after a few
 Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and is never
 dropped. Sending happens off the event loop, so a slow Celery broker never delays PINGPONG
 answers.
+
+No input ends the process (issue 11): malformed frames are counted and skipped by the
+client, and a loop that still dies of something unexpected is restarted with backoff and an
+alert to the process's notifier (``supervisor.py``). SIGINT and SIGTERM stop it cleanly.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, Protocol
 
 import click
 
+from stock_manager.adapters.kis.supervisor import Supervisor
 from stock_manager.adapters.kis.websocket import Event, KisWebSocket, Subscription
 from stock_manager.domain.broker import ExecutionNotice, Tick
 from stock_manager.domain.tick_gate import TickGate
@@ -196,19 +201,26 @@ async def run_stream(
     compute: Callable[[], list[Subscription]],
     interval: float,
     stop: asyncio.Event,
-) -> None:
+    supervisor: Supervisor | None = None,
+) -> Supervisor:
+    """Run the socket, the forwarder and the subscription refresh until ``stop`` is set,
+    each under ``supervisor`` (restarted with backoff and an alert if it raises)."""
+    sup = supervisor or Supervisor()
     tasks = [
-        asyncio.create_task(forwarder.run()),
-        asyncio.create_task(keep_subscriptions(ws, compute, interval, stop)),
+        asyncio.create_task(sup.run("forwarder", forwarder.run, stop)),
+        asyncio.create_task(
+            sup.run("subscriptions", lambda: keep_subscriptions(ws, compute, interval, stop), stop)
+        ),
     ]
     try:
-        await ws.run(stop)
+        await sup.run("websocket", lambda: ws.run(stop), stop)
         await asyncio.wait_for(forwarder.queue.join(), timeout=5)
     except TimeoutError:
         log.warning("stopped with %d events unsent", forwarder.queue.qsize())
     finally:
         for task in tasks:
             task.cancel()
+    return sup
 
 
 def _install_signals(stop: asyncio.Event) -> None:
@@ -252,10 +264,15 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
             max_subscriptions=settings.kis_ws_max_subscriptions,
         )
         click.echo(f"streaming from {env.ws_endpoint} ({env.name}); Ctrl-C stops")
-        await run_stream(ws, forwarder, compute, settings.stream_refresh_interval, stop)
+        supervisor = Supervisor(alert=c.notifier.send)
+        await run_stream(ws, forwarder, compute, settings.stream_refresh_interval, stop, supervisor)
         click.echo(
             f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
-            f"nothing held back, {ws.stats.malformed} malformed frames"
+            f"nothing held back, {ws.stats.malformed} malformed frames skipped, "
+            f"{len(supervisor.restarts)} loop restarts"
         )
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        c.dispose()  # delivers queued alerts before the process ends
