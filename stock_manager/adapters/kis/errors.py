@@ -143,6 +143,7 @@ def error_type(code: str, status: int) -> type[KISError]:
 
 
 _SPACES = re.compile(r"\s+")
+MAX_MESSAGE_CHARS = 300  # KIS's msg1 is a sentence; a longer one is cut before it is logged
 
 
 def describe(code: str, text: str, tr_id: str, status: int | None) -> str:
@@ -152,6 +153,6 @@ def describe(code: str, text: str, tr_id: str, status: int | None) -> str:
         for part in (f"tr_id {tr_id}" if tr_id else "", f"HTTP {status}" if status else "")
         if part
     )
-    body = _SPACES.sub(" ", text).strip() or "no message"
-    head = f"[{code}] " if code else ""
+    body = _SPACES.sub(" ", text[:MAX_MESSAGE_CHARS]).strip() or "no message"
+    head = f"[{code[:40]}] " if code else ""
     return f"{head}{body}" + (f" ({where})" if where else "")

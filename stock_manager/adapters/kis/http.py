@@ -20,7 +20,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 import httpx
 
@@ -43,7 +42,6 @@ from stock_manager.adapters.kis.rate_limit import Penalizable
 from stock_manager.adapters.kis.token_store import Credential, TokenStore
 from stock_manager.adapters.kis.tokens import Issued, TokenManager, TokenPolicy
 from stock_manager.adapters.kis.wire import KisResponse
-from stock_manager.domain.clock import KST
 from stock_manager.ports import Lane, RateLimiter, current_lane
 
 log = logging.getLogger("stock_manager.kis")
@@ -274,24 +272,14 @@ class KisHttp:
                 "appsecret": creds.app_secret.get_secret_value(),
             },
         )
-        token = body.need_text("access_token")
+        token = wire.credential(body, "access_token")
+        expires = wire.token_expiry(body, self._clock())
         self._remember(token)
-        return Issued(token, self._expiry(body))
+        return Issued(token, expires)
 
     def _remember(self, secret: str) -> None:
         self.masker.add(secret)
         protect_logs([secret])
-
-    def _expiry(self, body: Row) -> float:
-        expires = self._clock() + body.num("expires_in", 86_400)
-        stated = body.text("access_token_token_expired")
-        if stated:
-            try:
-                at = datetime.strptime(stated, "%Y-%m-%d %H:%M:%S").replace(tzinfo=KST)
-                expires = min(expires, at.timestamp())
-            except ValueError:
-                log.warning("unreadable token expiry %r; using expires_in", stated)
-        return expires
 
     def issue_approval_key(self) -> Issued:
         """``POST /oauth2/Approval`` (body field ``secretkey``); lifetime assumed 24 h ⚠."""
@@ -304,7 +292,7 @@ class KisHttp:
                 "secretkey": creds.app_secret.get_secret_value(),
             },
         )
-        key = body.need_text("approval_key")
+        key = wire.credential(body, "approval_key")
         self._remember(key)
         return Issued(key, self._clock() + 86_400)
 
@@ -322,7 +310,9 @@ class KisHttp:
 
     def hashkey(self, body: Mapping[str, object]) -> str:
         """``POST /uapi/hashkey``: the ``HASH`` of an order body (optional at KIS)."""
-        return self._oauth(trids.HASHKEY, wire.json_body(trids.ORDER_BUY, body)).need_text("HASH")
+        return wire.credential(
+            self._oauth(trids.HASHKEY, wire.json_body(trids.ORDER_BUY, body)), "HASH"
+        )
 
     def _hashkey_header(self, body: Mapping[str, object]) -> dict[str, str]:
         if not self.env.use_hashkey:

@@ -5,8 +5,10 @@ a transport failure means. ``KisHttp`` (``http.py``) decides what to do about it
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -24,12 +26,19 @@ from stock_manager.adapters.kis.errors import (
     describe,
     error_type,
 )
-from stock_manager.adapters.kis.parsing import Row
+from stock_manager.adapters.kis.parsing import Row, shown
+from stock_manager.domain.clock import KST
 
 log = logging.getLogger("stock_manager.kis")
 
 # Errors raised before any byte of the request could have reached KIS.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+MAX_REPLY_BYTES = 4 << 20  # the largest KIS page (100 daily candles) is some 30 KB
+MAX_CONTEXT_CHARS = 1000  # CTX_AREA_FK/NK are 100 or 200 characters (kis-api §3.3)
+# A KIS access token is a JWT of a few hundred characters, an approval key a UUID, a hashkey
+# 64 hex digits: printable ASCII without spaces, since each goes back into a header or frame.
+_CREDENTIAL = re.compile(r"[!-~]{8,8192}", re.ASCII)
+MAX_TOKEN_LIFETIME = 7 * 86_400  # KIS tokens live 24 h; a longer stated life is not one
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,19 @@ class KisResponse:
         return self.tr_cont.strip().upper() in ("F", "M")
 
     def context(self, suffix: str = "100") -> dict[str, str]:
-        """The continuation keys to copy into the next page's request."""
-        return {
+        """The continuation keys to copy into the next page's request.
+
+        Raises ``KISValidationError`` for a key too long to be one (it would be sent back)."""
+        keys = {
             f"CTX_AREA_FK{suffix}": self.body.text(f"ctx_area_fk{suffix}"),
             f"CTX_AREA_NK{suffix}": self.body.text(f"ctx_area_nk{suffix}"),
         }
+        for name, value in keys.items():
+            if len(value) > MAX_CONTEXT_CHARS:
+                raise KISValidationError(
+                    f"{name} of {len(value)} characters is no continuation key", tr_id=self.tr_id
+                )
+        return keys
 
 
 def headers(
@@ -115,12 +132,10 @@ def parse_reply(
     """The reply as a :class:`KisResponse`, its error typed from the body on any status.
 
     The token endpoints answer ``error_code``/``error_description``; the others
-    ``rt_cd``/``msg_cd``/``msg1``."""
+    ``rt_cd``/``msg_cd``/``msg1``. Never raises: a body that is not a JSON object (or is
+    over ``MAX_REPLY_BYTES``, or nested past the JSON parser's limit) becomes an error reply."""
     status = reply.status_code
-    try:
-        data = reply.json()
-    except ValueError:
-        data = None
+    data = _json_object(reply)
     if not isinstance(data, dict):
         return _unreadable(status, endpoint, tr_id)
     body = Row(data, endpoint.name)
@@ -139,6 +154,15 @@ def parse_reply(
     return KisResponse(status, body, tr_id, tr_cont, error=error)
 
 
+def _json_object(reply: httpx.Response) -> Any:
+    if len(reply.content) > MAX_REPLY_BYTES:
+        return None
+    try:
+        return reply.json()
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
 def _unreadable(status: int, endpoint: trids.Endpoint, tr_id: str) -> KisResponse:
     """A reply without a JSON object: a proxy's error page, or a broken server."""
     kind = KISTransientError if status >= 500 else KISValidationError
@@ -148,3 +172,30 @@ def _unreadable(status: int, endpoint: trids.Endpoint, tr_id: str) -> KisRespons
         tr_id=tr_id,
     )
     return KisResponse(status, Row({}), tr_id, error=error)
+
+
+def credential(body: Row, key: str) -> str:
+    """A token, approval key or hashkey from a reply; ``KISValidationError`` (without the
+    value: it may be a secret) unless it is 8 to 8192 printable ASCII characters."""
+    value = body.first(key)
+    if not isinstance(value, str) or not _CREDENTIAL.fullmatch(value.strip()):
+        raise KISValidationError(f"the {key} in KIS's reply is not a credential")
+    return value.strip()
+
+
+def token_expiry(body: Row, now: float) -> float:
+    """When a ``tokenP`` reply's token expires, in epoch seconds: ``now + expires_in``, or the
+    stated ``access_token_token_expired`` (KST) if sooner. ``expires_in`` must be 1 s to
+    ``MAX_TOKEN_LIFETIME`` (default 24 h), else ``KISValidationError``."""
+    lifetime = body.num("expires_in", 86_400)
+    if not 0 < lifetime <= MAX_TOKEN_LIFETIME:
+        raise KISValidationError(f"tokenP: expires_in {lifetime} s is no token lifetime")
+    expires = now + lifetime
+    stated = body.text("access_token_token_expired")
+    if stated:
+        try:
+            at = datetime.strptime(stated, "%Y-%m-%d %H:%M:%S").replace(tzinfo=KST)
+            expires = min(expires, at.timestamp())
+        except (ValueError, OverflowError):
+            log.warning("unreadable token expiry %s; using expires_in", shown(stated))
+    return expires
