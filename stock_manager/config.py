@@ -2,12 +2,18 @@
 
 Every setting is an environment variable of the same name in upper case; ``.env.example``
 documents each one. A bad value raises :class:`ConfigError` naming the setting and what is
-wrong with it; secrets are ``SecretStr`` and never appear in messages or reprs.
+wrong with it; secrets are ``SecretStr`` and never appear in messages or reprs. Nothing else
+escapes :func:`load_settings`, whatever the environment holds (issue 11): a bad value is
+quoted cut short with any URL password masked, an unreadable ``.env`` is a ``ConfigError``,
+and numbers no timer or rule can use (infinity, NaN, seconds beyond ``MAX_SECONDS``,
+decimals beyond ``MAX_DECIMAL_DIGITS`` significant digits or ``10**±MAX_DECIMAL_DIGITS``)
+are refused here rather than failing later in a timer or a calculation.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 from datetime import time, timedelta
@@ -37,6 +43,9 @@ KIS_URLS = {
     "paper": ("https://openapivts.koreainvestment.com:29443", "ws://ops.koreainvestment.com:31000"),
 }
 DEFAULT_RATE_LIMITS = {"live": 18.0, "paper": 1.8}  # headroom under KIS's 20/s and 2/s
+MAX_SECONDS = 7 * 86_400  # no interval, timeout or TTL here means more than a week
+MAX_DECIMAL_DIGITS = 20  # rates, factors and percentages: nothing near 20 digits or 1e20
+_SHOWN = 60  # characters of a bad value quoted in a ConfigError
 
 
 class ConfigError(Exception):
@@ -61,7 +70,11 @@ class Settings(BaseSettings):
     """The effective configuration of one process."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+        allow_inf_nan=False,
     )
 
     # -- storage and broker ----------------------------------------------------------------
@@ -156,6 +169,18 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
+
+    @field_validator("*")
+    @classmethod
+    def _usable_number(cls, value: Any) -> Any:
+        if isinstance(value, float) and not (math.isfinite(value) and value <= MAX_SECONDS):
+            raise ValueError(f"must be a finite number of seconds up to {MAX_SECONDS}")
+        if isinstance(value, Decimal) and not _bounded_decimal(value):
+            raise ValueError(
+                f"must be finite, with at most {MAX_DECIMAL_DIGITS} significant digits, "
+                f"between 1e-{MAX_DECIMAL_DIGITS} and 1e{MAX_DECIMAL_DIGITS}"
+            )
+        return value
 
     @field_validator("kis_account_no")
     @classmethod
@@ -300,22 +325,45 @@ class Settings(BaseSettings):
 SECRET_FIELDS = frozenset({"kis_app_key", "kis_app_secret", "slack_bot_token", "flower_basic_auth"})
 
 
+def _bounded_decimal(value: Decimal) -> bool:
+    if not value.is_finite():
+        return False
+    if value.is_zero():
+        return True
+    significant = len(bytes(value.as_tuple().digits).rstrip(b"\0"))
+    return significant <= MAX_DECIMAL_DIGITS and abs(value.adjusted()) < MAX_DECIMAL_DIGITS
+
+
+def _quoted(value: Any) -> str:
+    """A bad value for a message: cut to ``_SHOWN`` characters, any URL password masked."""
+    text = value if isinstance(value, str) else repr(value)
+    cut = text[:_SHOWN] + ("..." if len(text) > _SHOWN else "")
+    return repr(mask_url(cut))
+
+
 def _describe(error: dict[str, Any]) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "configuration"
     name = field.upper() if field != "configuration" else field
-    message = error["msg"].removeprefix("Value error, ")
+    message = str(error["msg"]).removeprefix("Value error, ")[:300]
     if field in SECRET_FIELDS or not error["loc"]:
         return f"{name}: {message}"
-    return f"{name}: {message} (got {error.get('input')!r})"
+    return f"{name}: {message} (got {_quoted(error.get('input'))})"
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment, or raise :class:`ConfigError` listing each problem."""
+    """Build settings from the environment, or raise :class:`ConfigError` listing each problem.
+
+    Raises nothing else: an unreadable ``.env`` (not UTF-8, no permission) is a ConfigError."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         details = "\n  ".join(_describe(dict(e)) for e in exc.errors())
         raise ConfigError(f"invalid configuration:\n  {details}") from None
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"invalid configuration:\n  .env or the environment could not be read: "
+            f"{type(exc).__name__}: {mask_url(str(exc))[:200]}"
+        ) from None
 
 
 @lru_cache(maxsize=1)
