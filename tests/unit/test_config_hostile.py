@@ -52,7 +52,7 @@ def test_a_url_with_a_password_is_quoted_masked() -> None:
 def test_an_env_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
     env_file.write_bytes(b"KIS_ENV=sim\nKIS_HTS_ID=\xff\xfe\n")
-    with pytest.raises(ConfigError, match=".env"):
+    with pytest.raises(ConfigError, match=r"\.env"):
         load({}, env_file)  # raised UnicodeDecodeError
 
 
