@@ -33,7 +33,15 @@ def _wrap(action: AdminAction) -> Callable[[web.Request], Awaitable[web.Response
                 raise AdminError("the body must be a JSON object")
             ctx.exchange.advance()
             return json_response(action(ctx, body))
-        except (AdminError, FaultSpecError, ValueError, KeyError, TypeError) as exc:
+        except (
+            AdminError,
+            FaultSpecError,
+            ValueError,
+            KeyError,
+            TypeError,
+            ArithmeticError,
+            RecursionError,
+        ) as exc:
             return json_response({"error": f"{type(exc).__name__}: {exc}"}, 400)
 
     return handler

@@ -1,4 +1,9 @@
-"""A parsed KIS request: tr_id, tr_cont and inputs with case-insensitive names."""
+"""A parsed KIS request: tr_id, tr_cont and inputs with case-insensitive names.
+
+Inputs are client input: every accessor raises :class:`InputError` (answered ``OPSQ200x``)
+and nothing else. Numbers are ASCII digits only (``str.isdigit`` also accepts ``²`` and
+``١``, which ``int`` then refuses or reads) and at most ``MAX_DIGITS`` long.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,13 @@ from typing import Any
 
 from stock_manager.sim.config import SimConfig
 from stock_manager.sim.messages import InputError
+
+MAX_DIGITS = 19  # the widest numeric KIS input, ORD_UNPR, is 19 characters (kis-api §4.7)
+
+
+def digits(text: str, max_digits: int = MAX_DIGITS) -> bool:
+    """Whether ``text`` is 1 to ``max_digits`` ASCII digits."""
+    return 0 < len(text) <= max_digits and text.isascii() and text.isdigit()
 
 
 @dataclass(slots=True)
@@ -36,7 +48,7 @@ class KisRequest:
         text = self.require(name).strip()
         if not text and blank is not None:
             return blank
-        if not text.isdigit() or int(text) < minimum:
+        if not digits(text) or int(text) < minimum:
             raise InputError(name)
         return int(text)
 

@@ -107,9 +107,17 @@ def kis_response(reply: KisReply, tr_id: str) -> web.Response:
     return json_response(reply.body, reply.status, headers)
 
 
+def load_json(raw: bytes) -> Any:
+    """A request body as JSON (``{}`` when empty); ``ValueError`` for anything unreadable,
+    nesting past the parser's limit included (``json.loads`` raises RecursionError)."""
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else {}
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
 async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
-    return json.loads(raw.decode("utf-8")) if raw else {}
+    return load_json(await request.read())
 
 
 # -- OAuth -------------------------------------------------------------------------------------
@@ -129,6 +137,9 @@ async def oauth(request: web.Request) -> web.Response:
         return json_response({"error_code": "EGW00101", "error_description": "invalid JSON"}, 400)
     except TokenEndpointError as exc:
         return json_response(exc.body(), exc.status)
+    except Exception:  # a simulator bug: answer as KIS's gateway would and keep serving
+        log.exception("simulator failed on %s %s", request.method, request.path)
+        return json_response({"error_code": "EGW00002", "error_description": "서버 에러"}, 500)
 
 
 # -- the /uapi pipeline ------------------------------------------------------------------------
@@ -162,8 +173,8 @@ async def _inputs(ctx: SimContext, request: web.Request) -> dict[str, str] | Kis
         return gateway("EGW00132")
     raw = await request.read()
     try:
-        body = json.loads(raw.decode("utf-8")) if raw else {}
-    except (ValueError, UnicodeDecodeError):
+        body = load_json(raw)
+    except ValueError:  # UnicodeDecodeError included
         return gateway("OPSQ9999")
     hashkey = request.headers.get("hashkey", "").strip()
     if strict and hashkey and hashkey != ctx.auth.hashkey(raw):
@@ -210,8 +221,8 @@ async def _dispatch(ctx: SimContext, request: web.Request, tr_id: str) -> tuple[
 async def _hashkey(ctx: SimContext, request: web.Request) -> KisReply:
     raw = await request.read()
     try:
-        body = json.loads(raw.decode("utf-8")) if raw else {}
-    except (ValueError, UnicodeDecodeError):
+        body = load_json(raw)
+    except ValueError:
         return gateway("OPSQ9999")
     return KisReply(body={"JsonBody": stringify(body), "HASH": ctx.auth.hashkey(raw)})
 
@@ -225,7 +236,11 @@ async def uapi(request: web.Request) -> web.Response:
         await asyncio.sleep(delay)
     tr_id = request.headers.get("tr_id", "")
     ctx.by_tr_id[tr_id] = ctx.by_tr_id.get(tr_id, 0) + 1
-    reply, name = await _dispatch(ctx, request, tr_id)
+    try:
+        reply, name = await _dispatch(ctx, request, tr_id)
+    except Exception:  # a simulator bug: answer as KIS's gateway would and keep serving
+        log.exception("simulator failed on %s %s (%s)", request.method, request.path, tr_id)
+        reply, name = gateway("EGW00002"), ""
     if reply.body.get("msg_cd") == "EGW00201":
         ctx.throttled += 1
     if name in ORDER_HANDLERS and reply.body.get("rt_cd") == "0" and faults.order_timeout():

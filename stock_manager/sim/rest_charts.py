@@ -20,7 +20,7 @@ from stock_manager.sim.fields import change_rate, diff_sign, pct
 from stock_manager.sim.history import DailyBar
 from stock_manager.sim.market import SymbolMarket
 from stock_manager.sim.messages import InputError, Msg
-from stock_manager.sim.request import KisRequest
+from stock_manager.sim.request import KisRequest, digits
 from stock_manager.sim.rest_quotes import MARKET_CODES
 
 PERIODS: dict[str, Callable[[date], Any]] = {
@@ -175,7 +175,7 @@ def _cutoff(req: KisRequest, now: datetime) -> datetime:
     text = req.require("FID_INPUT_HOUR_1").strip()
     if text in ("", "000000"):
         return now
-    if len(text) != 6 or not text.isdigit():
+    if len(text) != 6 or not digits(text):
         raise InputError("FID_INPUT_HOUR_1")
     try:
         moment = datetime.combine(
@@ -244,6 +244,8 @@ def _closed_days(year: int) -> set[date]:
 
 def chk_holiday(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     start = _date(req, "BASS_DT")
+    if start > date.max - timedelta(days=11):  # the answer covers ten days from it
+        raise InputError("BASS_DT")
     closed = _closed_days(start.year)
     rows = []
     for offset in range(10):

@@ -15,7 +15,7 @@ from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.matching import OrderRequest
 from stock_manager.sim.messages import InputError, Msg, Rejection
 from stock_manager.sim.orders import SimOrder
-from stock_manager.sim.request import KisRequest
+from stock_manager.sim.request import KisRequest, digits
 
 CASH_INPUTS = ("PDNO", "ORD_DVSN", "ORD_QTY", "ORD_UNPR")
 RVSE_INPUTS = (
@@ -46,7 +46,7 @@ def _check_venue(ex: Exchange, req: KisRequest) -> None:
 
 def _order_type(req: KisRequest) -> str:
     code = req.require("ORD_DVSN").strip()
-    if len(code) != 2 or not code.isdigit():
+    if len(code) != 2 or not digits(code):
         raise InputError("ORD_DVSN")
     return code
 
@@ -74,7 +74,7 @@ def _original_odno(ex: Exchange, req: KisRequest) -> int:
     if ex.config.strict and branch.zfill(5) != ex.config.dialect.branch:
         raise Rejection(Msg.NO_SUCH_ORDER, f"branch {branch!r}")
     text = req.get("ORGN_ODNO").strip()
-    if not text.isdigit():
+    if not digits(text):
         raise InputError("ORGN_ODNO")
     return int(text)
 

@@ -11,7 +11,7 @@ from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.messages import InputError
 from stock_manager.sim.orders import OrderKind, OrderStatus, SimOrder
 from stock_manager.sim.paging import page_reply, paginate
-from stock_manager.sim.request import KisRequest
+from stock_manager.sim.request import KisRequest, digits
 
 ORDER_TYPE_NAMES = {
     "00": "지정가",
@@ -95,7 +95,7 @@ def _odno_filter(req: KisRequest) -> int | None:
     text = req.get("ODNO").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not digits(text):
         raise InputError("ODNO")
     return int(text)
 

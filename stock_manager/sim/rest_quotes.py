@@ -11,7 +11,7 @@ from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.fields import change_rate, diff_sign, pct, sign
 from stock_manager.sim.market import SymbolMarket
 from stock_manager.sim.messages import InputError, Msg
-from stock_manager.sim.request import KisRequest
+from stock_manager.sim.request import KisRequest, digits
 from stock_manager.sim.session import Phase
 
 MARKET_CODES = ("J", "NX", "UN")
@@ -250,7 +250,7 @@ def _price_bound(req: KisRequest, name: str) -> int | None:
     text = req.get(name).strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not digits(text):
         raise InputError(name)
     return int(text) or None
 

@@ -172,7 +172,7 @@ class WsHub:
         try:
             message = json.loads(text)
             header = message["header"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             session.send(_reply("", "", "OPSP9999", "JSON PARSING ERROR : invalid json format"))
             return
         if not isinstance(header, dict) or header.get("tr_id") == "PINGPONG":
