@@ -73,15 +73,15 @@ VALUES = st.one_of(
 @settings(PROPERTY, max_examples=100)
 @given(st.dictionaries(NAMES, VALUES, max_size=8))
 def test_any_environment_gives_settings_or_a_config_error(env: dict[str, str]) -> None:
+    # a secret is marked so that finding it in a message cannot be a coincidence
+    env = {k: f"sekrit-{v}" if k.lower() in SECRET_FIELDS else v for k, v in env.items()}
     try:
         loaded: Any = load(env)
     except ConfigError as exc:
         message = str(exc)
         assert len(message) < 300 * (len(env) + 2)
-        secrets = {v for k, v in env.items() if k.lower() in SECRET_FIELDS and len(v) >= 6}
-        elsewhere = {v for k, v in env.items() if k.lower() not in SECRET_FIELDS}
-        for secret in secrets - elsewhere:
-            assert secret not in message
+        if not any("sekrit-" in v for k, v in env.items() if k.lower() not in SECRET_FIELDS):
+            assert "sekrit-" not in message
         return
     assert isinstance(loaded, Settings)
     for name in FLOAT_FIELDS:

@@ -30,6 +30,7 @@ MIN_EXPONENT = -20  # rates and ratios have a handful of decimals; 1e-21 is no K
 MIN_YEAR, MAX_YEAR = 1900, 2999  # dates KIS can mean; beyond them datetime arithmetic fails
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?", re.ASCII)
 _DIGITS = re.compile(r"\d+", re.ASCII)
+_TIME_DIGITS = 12  # HHMMSS and at most six more (KIS sends six)
 _SHOWN = 40  # characters of a bad value quoted in an error message
 
 
@@ -194,10 +195,12 @@ def parse_date(text: str) -> date:
 
 
 def parse_time(text: str) -> time:
-    """``HHMMSS`` (ASCII digits); fewer digits are zero-filled on the left and anything
-    after the sixth is ignored. Raises ``KISValidationError`` for anything else."""
-    digits = text.strip().zfill(6)[:6] if isinstance(text, str) else ""
-    if len(digits) == 6 and _DIGITS.fullmatch(digits):
+    """``HHMMSS``: 1 to 12 ASCII digits; fewer than six are zero-filled on the left, any
+    after the sixth (fractions of a second) are ignored. Raises ``KISValidationError`` for
+    anything else, a blank included (a tick without its time is not one at midnight)."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    digits = stripped.zfill(6)[:6] if len(stripped) <= _TIME_DIGITS else ""
+    if stripped and _DIGITS.fullmatch(stripped) and _DIGITS.fullmatch(digits):
         try:
             return time(int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
         except ValueError:

@@ -17,7 +17,15 @@ from hypothesis import strategies as st
 from stock_manager.adapters.kis.notices import MAX_FRAME_CHARS, MAX_RECORDS, encrypt
 from stock_manager.domain.broker import ExecutionNotice, Tick
 from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, json_values
-from tests.unit.kis.test_websocket import IV, KEY, ack, client, notice_fields, tick_fields
+from tests.unit.kis.test_websocket import (
+    IV,
+    KEY,
+    FakeSocket,
+    ack,
+    client,
+    notice_fields,
+    tick_fields,
+)
 
 SYMBOLS = st.sampled_from(["005930", "000660", "035420"])
 PING = json.dumps({"header": {"tr_id": "PINGPONG", "datetime": "20261120093000"}})
@@ -114,8 +122,12 @@ GARBAGE_TEXT = st.one_of(
     st.sampled_from([str(MAX_RECORDS + 1), "300000000", "²", "x"]).map(
         lambda c: f"0|H0STCNT0|{c}|" + "^".join(tick_fields())
     ),
-    st.just("0|H0STCNT0|003|" + "^".join(tick_fields() * 2 + ["1"])),
-    st.builds(_bad_tick, st.sampled_from([1, 2, 10, 12, 13, 33]), st.sampled_from(HOSTILE_NUMBERS)),
+    st.just("0|H0STCNT0|003|" + "^".join(tick_fields() * 2)),  # announces more than it holds
+    st.builds(
+        _bad_tick,
+        st.sampled_from([1, 2, 10, 12, 13, 33]),
+        st.sampled_from([h for h in HOSTILE_NUMBERS if h.strip()]),  # a blank date is today's
+    ),
     st.just(_bad_tick(2, "0")),  # a tick must have a positive price
     st.just("1|H0STCNI0|001|" + encrypt("^".join(notice_fields()), KEY, IV)),  # no key yet
     st.text(max_size=60).map(lambda t: "1|H0STCNI9|001|" + t),
@@ -193,3 +205,21 @@ def test_the_session_survives_a_fuzzed_sequence_and_counts_the_garbage(
     assert ws.stats.pings == sum(f.kind == "ping" for f in sequence)
     assert ws.stats.frames == len(sequence)
     assert server.sent.count(PING) == ws.stats.pings  # every PINGPONG answered
+
+
+def test_every_hostile_value_in_a_tick_field_makes_it_garbage() -> None:
+    """The fuzz's GARBAGE must be garbage: each such tick is counted as malformed."""
+    ws, events = client()
+    bad = [
+        _bad_tick(index, value)
+        for index in (1, 2, 10, 12, 13, 33)
+        for value in HOSTILE_NUMBERS
+        if value.strip()
+    ]
+
+    async def feed() -> None:
+        for frame in bad:
+            await ws.on_frame(FakeSocket(), frame)
+
+    asyncio.run(feed())
+    assert (ws.stats.malformed, events) == (len(bad), [])
