@@ -71,7 +71,7 @@ def _date(req: KisRequest, name: str, blank: date | None = None) -> date:
     text = req.require(name).strip()
     if not text and blank is not None:
         return blank
-    if len(text) == 8 and text.isdigit() and text[:4] == "0000":
+    if len(text) == 8 and digits(text) and text[:4] == "0000":
         return date.min  # "since the beginning": python-kis sends 00000101
     try:
         return datetime.strptime(text, "%Y%m%d").replace(tzinfo=KST).date()

@@ -124,6 +124,7 @@ BASE = {
     "FID_VOL_CNT": "",
     "BASS_DT": TODAY,
     "PDNO": SYMBOL,
+    "PRDT_TYPE_CD": "300",
     "ORD_DVSN": "01",
     "ORD_QTY": "1",
     "ORD_UNPR": "0",
@@ -192,7 +193,8 @@ def answer(name: str, variant: str, params: dict[str, str], tr_cont: str = "") -
     reply = rest._run(
         context(), name, KisRequest("GET", "/uapi", "", tr_cont, START, params), variant
     )
-    assert isinstance(reply, KisReply) and reply.body["rt_cd"] in ("0", "1", "2")
+    # 0 done, 1 refused, 2 input error, 7 no data (a cancel of nothing, an unknown product)
+    assert isinstance(reply, KisReply) and reply.body["rt_cd"] in ("0", "1", "2", "7")
     return reply
 
 
