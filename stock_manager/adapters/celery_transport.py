@@ -7,6 +7,17 @@ kombu 5.7: a queue entry ``not json``, ``[1, 2]`` or ``"x"`` stops ``celery work
 object with ``properties`` is kept, as it was, on the Redis list :data:`DEAD_LETTERS`,
 counted in :data:`MALFORMED_COUNT`, logged, and skipped.
 
+It also finishes closing a channel when Redis is gone. kombu 5.7's ``Channel.close`` first
+drains a pending ``BRPOP`` and lets the connection error escape before the channel is
+marked closed; ``Transport.close_connection`` stops at the first channel whose close raises,
+``Connection.collect`` then drops the transport (``transport.client = None``) with channels
+still open, and the next ``close`` rebuilds a pool from ``None.hostname``. Celery ignores
+only connection errors there, so the worker died with ``Unrecoverable error: AttributeError
+'NoneType' object has no attribute 'hostname'`` whenever Redis went away while a channel
+held a pending ``BRPOP`` and another held an unacknowledged message (issue 14, 3 restarts in
+6). Here the drain and the restore of unacknowledged messages are best effort: what they
+could not do, the journal and the visibility timeout do (the messages are still in Redis).
+
 It also keeps the delivery journal (``adapters/celery_journal.py``), so a consumer killed
 between its pop and its bookkeeping loses nothing, and it starts the embedded Redis
 (``adapters/embedded_redis.py``) before it connects, when the transport option
@@ -25,6 +36,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import redis
 from kombu.transport import TRANSPORT_ALIASES, _transport_cache
 from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import bytes_to_str
@@ -112,7 +124,28 @@ class Channel(kombu_redis.Channel):
                 journal(pipe, tag, key, text)
             (pipe.lpush if leftmost else pipe.rpush)(key, text)
 
+    def close(self) -> None:
+        # kombu's own, but a dead connection cannot stop the channel closing (kombu 5.7).
+        self._closing = True
+        if self._in_poll:
+            try:
+                self._brpop_read()
+            except Empty:
+                pass
+            except self.connection_errors as exc:  # a message it popped is in the journal
+                log.warning("broker channel closing without Redis: pending read dropped (%s)", exc)
+        try:
+            super().close()
+        except self.connection_errors as exc:
+            log.warning(
+                "broker channel closed without Redis (%s): its unacknowledged messages are "
+                "delivered again after the visibility timeout",
+                exc,
+            )
+
     def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        if self.connection.client is None:  # the transport was closed: nothing to reconnect
+            raise redis.exceptions.ConnectionError("the broker connection is closed")
         params: dict[str, Any] = super()._connparams(asynchronous)
         home = self.connection.client.transport_options.get("embedded_redis_home")
         if home:
