@@ -8,12 +8,12 @@ retry on start-up, cancel long-running tasks when the broker connection drops.
 from __future__ import annotations
 
 from datetime import time
-from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
 from kombu.entity import Queue
 
+from stock_manager.adapters import beat
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import Settings
 
@@ -28,6 +28,7 @@ TASK_MODULES = (
     "tasks.liquidation",
     "tasks.reports",
 )
+BEAT_MAX_LOOP_INTERVAL = 5.0  # seconds; BEAT_LOCK_TIMEOUT must exceed it twice over
 # A scheduled liquidation message older than this is stale: the deadline guard takes over.
 LIQUIDATION_EXPIRES = 20 * 60
 ROUTES = {
@@ -103,6 +104,24 @@ def _transport_options(s: Settings) -> dict[str, Any]:
     return options
 
 
+def beat_config(s: Settings) -> dict[str, Any]:
+    """Beat with failover (``adapters/beat.py``): redbeat keeps the schedule in REDIS_URL's
+    Redis (or the embedded one), our lock picks the one beat that schedules."""
+    embedded = s.embedded_redis
+    return {
+        "beat_scheduler": f"{beat.__name__}:LeaderScheduler",
+        "beat_schedule": beat_schedule(s),
+        "beat_cron_starting_deadline": 300,
+        "beat_max_loop_interval": BEAT_MAX_LOOP_INTERVAL,
+        "redbeat_redis_url": s.effective_redis_url,
+        "redbeat_redis_options": {},  # ours: no fallback to the broker's options
+        "redbeat_key_prefix": beat.KEY_PREFIX,
+        "redbeat_lock_key": None,  # leadership is adapters/beat.py's, not redbeat's
+        beat.LOCK_TIMEOUT: s.beat_lock_timeout,
+        beat.EMBEDDED_HOME: str(embedded.home) if embedded is not None else None,
+    }
+
+
 def build_celery_config(s: Settings) -> dict[str, Any]:
     transport = _transport_options(s)
     return {
@@ -128,8 +147,5 @@ def build_celery_config(s: Settings) -> dict[str, Any]:
         "worker_send_task_events": True,
         "task_send_sent_event": True,
         "worker_hijack_root_logger": False,
-        "beat_schedule": beat_schedule(s),
-        "beat_schedule_filename": str(Path(s.data_dir) / "celerybeat-schedule"),
-        "beat_cron_starting_deadline": 300,
-        "beat_max_loop_interval": 5,
+        **beat_config(s),
     }

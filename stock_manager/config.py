@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     flower_basic_auth: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # -- beat failover (issue 14) ----------------------------------------------------------
+    # Seconds the beat leader's lock lives unless extended (every tick); a standby takes over
+    # at most this long (plus 1 s) after the leader died.
+    beat_lock_timeout: float = Field(default=20.0, gt=0)
+
     @field_validator("strategies", "universe", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
