@@ -27,9 +27,10 @@ from stock_manager.adapters.db.uow import SqlUnitOfWork
 from stock_manager.adapters.files import private_dir
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 from stock_manager.adapters.notify.setup import build_notifier, close_notifier
+from stock_manager.adapters.sim_session import SimSessionSource
 from stock_manager.config import Settings, get_settings
 from stock_manager.domain.exits import ExitPolicy
-from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES
+from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES, OrderType
 from stock_manager.domain.risk import RiskLimits
 from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, RateLimiter
 from stock_manager.services.context import (
@@ -77,7 +78,12 @@ class Container:
         override = (s.session_open, s.session_close) if s.session_open and s.session_close else None
         # On live, KIS chk-holiday may veto a day the table thinks is open (asked once a day).
         check = self._broker_trading_day if s.kis_env == "live" else None
-        return KrxCalendar(cutoffs=s.cutoffs(), override=override, broker_check=check)
+        source = None
+        if s.kis_env == "sim" and override is None:  # the simulator decides its own day
+            source = SimSessionSource(s.effective_kis_rest_url, timeout=s.kis_timeout)
+        return KrxCalendar(
+            cutoffs=s.cutoffs(), override=override, broker_check=check, session_source=source
+        )
 
     def _broker_trading_day(self, day: date) -> bool | None:
         try:
@@ -157,11 +163,13 @@ class Container:
                 s.max_daily_loss,
                 s.max_orders_per_minute,
             ),
-            scan=ScanPolicy(universe=tuple(s.universe)),
+            scan=ScanPolicy(universe=tuple(s.universe), filters=tuple(s.scan_filters)),
             liquidation=LiquidationPolicy(
                 escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
                 round_interval=s.liquidation_round_seconds,
+                escalation_order_type=OrderType[s.liquidation_escalation_order_type],
             ),
+            exit_order_type=OrderType[s.exit_order_type],
         )
 
     @cached_property

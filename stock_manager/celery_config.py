@@ -16,6 +16,7 @@ from kombu.entity import Queue
 from stock_manager.adapters import beat
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import Settings
+from stock_manager.config_rules import BEAT_MAX_LOOP_INTERVAL
 
 QUEUES = ("scan", "prices", "ticks", "trading", "liquidation")
 TASK_MODULES = (
@@ -28,7 +29,7 @@ TASK_MODULES = (
     "tasks.liquidation",
     "tasks.reports",
 )
-BEAT_MAX_LOOP_INTERVAL = 5.0  # seconds; BEAT_LOCK_TIMEOUT must exceed it twice over
+
 # A scheduled liquidation message older than this is stale: the deadline guard takes over.
 LIQUIDATION_EXPIRES = 20 * 60
 ROUTES = {

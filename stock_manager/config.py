@@ -45,7 +45,7 @@ KIS_URLS = {
 DEFAULT_RATE_LIMITS = {"live": 18.0, "paper": 1.8}  # headroom under KIS's 20/s and 2/s
 MAX_SECONDS = 7 * 86_400  # no interval, timeout or TTL here means more than a week
 MAX_DECIMAL_DIGITS = 20  # rates, factors and percentages: nothing near 20 digits or 1e20
-_SHOWN = 60  # characters of a bad value quoted in a ConfigError
+_SHOWN = 20  # a longer bad value is described by its length, never quoted (a secret?)
 
 
 class ConfigError(Exception):
@@ -165,12 +165,25 @@ class Settings(BaseSettings):
     flower_basic_auth: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    # -- beat failover (issue 14) ----------------------------------------------------------
+    # -- production set-up (issue 14): checked by config_rules.py --------------------------
     # Seconds the beat leader's lock lives unless extended (every tick); a standby takes over
     # at most this long (plus 1 s) after the leader died.
     beat_lock_timeout: float = Field(default=20.0, gt=0)
+    # Where the simulator is under KIS_ENV=sim (KIS_REST_URL/KIS_WS_URL override any env).
+    kis_sim_rest_url: str = SIM_REST_URL
+    kis_sim_ws_url: str = SIM_WS_URL
+    # Order types (OrderType names) of strategy and policy exits, and of liquidation's resend.
+    exit_order_type: str = "BEST"
+    liquidation_escalation_order_type: str = "MARKET"
+    # Names of registered custom candidate filters (services/scan.py register_filter).
+    scan_filters: CsvList = Field(default_factory=list)
 
-    @field_validator("strategies", "universe", mode="before")
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expanded(cls, value: Path) -> Path:
+        return value.expanduser().absolute()  # "~/x" was a folder named "~"
+
+    @field_validator("strategies", "universe", "scan_filters", mode="before")
     @classmethod
     def _csv(cls, value: Any) -> Any:
         return _split_csv(value)
@@ -204,7 +217,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        from stock_manager.config_rules import production_problems
+
         problems = [*self._timing_problems(), *self._backend_problems()]
+        problems += production_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -291,13 +307,15 @@ class Settings(BaseSettings):
     def effective_kis_rest_url(self) -> str:
         if self.kis_rest_url:
             return self.kis_rest_url.rstrip("/")
-        return SIM_REST_URL if self.kis_env == "sim" else KIS_URLS[self.kis_env][0]
+        sim = self.kis_sim_rest_url.rstrip("/")
+        return sim if self.kis_env == "sim" else KIS_URLS[self.kis_env][0]
 
     @property
     def effective_kis_ws_url(self) -> str:
         if self.kis_ws_url:
             return self.kis_ws_url.rstrip("/")
-        return SIM_WS_URL if self.kis_env == "sim" else KIS_URLS[self.kis_env][1]
+        sim = self.kis_sim_ws_url.rstrip("/")
+        return sim if self.kis_env == "sim" else KIS_URLS[self.kis_env][1]
 
     @property
     def app_key(self) -> SecretStr:
@@ -339,11 +357,18 @@ def _bounded_decimal(value: Decimal) -> bool:
     return significant <= MAX_DECIMAL_DIGITS and abs(value.adjusted()) < MAX_DECIMAL_DIGITS
 
 
-def _quoted(value: Any) -> str:
-    """A bad value for a message: cut to ``_SHOWN`` characters, any URL password masked."""
+def _quoted(field: str, value: Any) -> str:
+    """A bad value for a message, unless it might be a secret in the wrong variable (issue
+    14): a URL shows its scheme and host, a value longer than ``_SHOWN`` characters only its
+    length."""
     text = value if isinstance(value, str) else repr(value)
-    cut = text[:_SHOWN] + ("..." if len(text) > _SHOWN else "")
-    return repr(mask_url(cut))
+    if field.endswith("_url"):
+        scheme, sep, rest = text.partition("://")
+        host = rest.split("/", 1)[0].rpartition("@")[2][:_SHOWN]
+        return f"'{scheme}://{host}/...'" if sep else f"{len(text)} characters and no scheme"
+    if len(text) > _SHOWN:
+        return f"{len(text)} characters"
+    return repr(text)
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -352,7 +377,7 @@ def _describe(error: dict[str, Any]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")[:300]
     if field in SECRET_FIELDS or not error["loc"]:
         return f"{name}: {message}"
-    return f"{name}: {message} (got {_quoted(error.get('input'))})"
+    return f"{name}: {message} (got {_quoted(field, error.get('input'))})"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 import holidays
 
 from stock_manager.domain.clock import KST
 from stock_manager.domain.session import (
     CutoffPolicy,
+    SessionKind,
     TradingSession,
     csat_session,
     custom_session,
@@ -38,6 +40,18 @@ CSAT_DAYS: frozenset[date] = frozenset(
 )
 
 
+class SessionSource(Protocol):
+    """Where a day's session comes from instead of the table (the simulator's clock)."""
+
+    def serves(self, day: date) -> bool:
+        """Whether this source decides ``day`` (the simulator knows only its own day)."""
+        ...
+
+    def session(self, day: date) -> tuple[datetime, datetime, datetime] | None:
+        """Open, end of continuous trading and end of the closing auction, or ``None``."""
+        ...
+
+
 @lru_cache(maxsize=32)
 def _closed_days(year: int) -> frozenset[date]:
     return frozenset(holidays.financial_holidays("XKRX", years=year).keys())
@@ -52,26 +66,35 @@ class KrxCalendar:
         csat_days: Iterable[date] = CSAT_DAYS,
         override: tuple[time, time] | None = None,
         broker_check: Callable[[date], bool | None] | None = None,
+        session_source: SessionSource | None = None,
     ) -> None:
         self._cutoffs = cutoffs
         self._csat = frozenset(csat_days)
         self._override = override
         self._broker_check = broker_check
         self._broker_answers: dict[date, bool | None] = {}
+        self._source = session_source
 
     def is_trading_day(self, day: date) -> bool:
         if self._override is not None:
             return True
+        if self._source is not None and self._source.serves(day):
+            return self.session(day) is not None
         if day.weekday() >= 5 or day in _closed_days(day.year):
             return False
         return self._broker_says_open(day)
 
     def session(self, day: date) -> TradingSession | None:
+        """``SESSION_OPEN``/``SESSION_CLOSE`` if set; else the simulator's session for the
+        day it trades (``session_source``); else the KRX table. A custom session whose
+        cut-off leads do not fit gets leads in proportion (``CutoffPolicy.fitted``)."""
         if self._override is not None:
             opens, closes = self._override
             start = datetime.combine(day, opens, tzinfo=KST)
             end = datetime.combine(day, closes, tzinfo=KST)
-            return custom_session(start, end, self._cutoffs)
+            return custom_session(start, end, self._cutoffs.fitted(end - start))
+        if self._source is not None and self._source.serves(day):
+            return self._source_session(self._source, day)
         if not self.is_trading_day(day):
             return None
         if day in self._csat:
@@ -79,6 +102,14 @@ class KrxCalendar:
         if day == self.first_trading_day(day.year):
             return first_day_session(day, self._cutoffs)
         return regular_session(day, self._cutoffs)
+
+    def _source_session(self, source: SessionSource, day: date) -> TradingSession | None:
+        times = source.session(day)
+        if times is None:
+            return None
+        opens, ends, auction = times
+        cutoffs = self._cutoffs.fitted(ends - opens)
+        return TradingSession(day, SessionKind.CUSTOM, opens, ends, auction, cutoffs)
 
     def first_trading_day(self, year: int) -> date:
         day = date(year, 1, 1)

@@ -92,6 +92,24 @@ def resume(reason: str) -> None:
     click.echo(f"market is {state.value}")
 
 
+@click.group("market")
+def market_group() -> None:
+    """The day's market state."""
+
+
+@market_group.command("reopen")
+@click.option("--reason", required=True, help="Why (kept in the market's transition history).")
+def reopen(reason: str) -> None:
+    """Reopen a day closed by mistake (CLOSED -> OFFLINE, then where the calendar says)."""
+    c = container()
+    try:
+        status = market.reopen(c.uow(), c.calendar, c.clock, reason, "cli")
+    except market.ReopenRefused as exc:
+        click.secho(f"not reopened: {exc}", fg="red", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"market of {status.day} reopened: now {status.state.value}")
+
+
 @click.command("release")
 @click.argument("symbol")
 @click.option("--reason", default="released by hand", show_default=True)

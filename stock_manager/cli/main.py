@@ -30,6 +30,7 @@ COMMANDS = {
     "halt": "stock_manager.cli.control:halt",
     "resume": "stock_manager.cli.control:resume",
     "release": "stock_manager.cli.control:release_symbol",
+    "market": "stock_manager.cli.control:market_group",
 }
 
 

@@ -110,6 +110,7 @@ def demo_env(data_dir: Path, rest_url: str, ws_url: str, t: Timeline) -> dict[st
             "LOCK_SWEEP_INTERVAL": "10",
             "RECONCILE_INTERVAL": "15",
             "DEAD_MAN_SECONDS": "20",
+            "BEAT_LOCK_TIMEOUT": "10",  # below DEAD_MAN_SECONDS: a failover must not halt
             "STRATEGIES": "momentum_breakout,bollinger_reversion",
             "MOMENTUM_LOOKBACK": "10",
             "MOMENTUM_VOLUME_FACTOR": "1.2",

@@ -4,6 +4,8 @@
 
     OFFLINE -> INITIALIZING -> READY -> TRADING -> CLOSING -> CLOSED
     STOPPED: no new entries anywhere; exits and liquidation still run.
+    CLOSED -> OFFLINE: reopened by hand (``stock-manager market reopen``) when a wrong
+    calendar closed the day; the lifecycle then walks it to where the calendar says.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class MarketEvent(Enum):
     CLOSE = "close"
     HALT = "halt"
     RESUME = "resume"
+    REOPEN = "reopen"
 
 
 _S, _E = MarketState, MarketEvent
@@ -63,5 +66,8 @@ MARKET_TRANSITIONS: TransitionTable[MarketState, MarketEvent] = TransitionTable(
         (_S.STOPPED, _E.HALT): _S.STOPPED,
         # Resuming goes through READY; the lifecycle opens it again if the session is on.
         (_S.STOPPED, _E.RESUME): _S.READY,
+        # A day closed by mistake starts over: initialization runs again (token, balance,
+        # reconciliation) before anything trades.
+        (_S.CLOSED, _E.REOPEN): _S.OFFLINE,
     },
 )

@@ -39,6 +39,19 @@ class CutoffPolicy:
                 f"{self.entry_cutoff_lead}, {self.liquidation_lead}, {self.hard_cut_lead}"
             )
 
+    def fits(self, span: timedelta) -> bool:
+        """Whether every cut-off falls inside a continuous session of ``span``."""
+        return self.entry_cutoff_lead < span
+
+    def fitted(self, span: timedelta) -> CutoffPolicy:
+        """These leads if they fit a session of ``span``; else leads in proportion to it
+        (entries stop at 60 %, liquidation starts at 72 %, the hard cut 5 % but at least 3 s
+        before the end): a compressed day needs no cut-off settings of its own (issue 14)."""
+        if self.fits(span):
+            return self
+        hard = min(max(span * 0.05, timedelta(seconds=3)), span * 0.14)
+        return CutoffPolicy(span * 0.40, span * 0.28, hard)
+
 
 @dataclass(frozen=True, slots=True)
 class TradingSession:

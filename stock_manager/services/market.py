@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from stock_manager.domain.clock import kst_date
+from stock_manager.domain.clock import KST, kst_date
 from stock_manager.domain.errors import InvalidTransition, StaleWrite
 from stock_manager.domain.market import MARKET_TRANSITIONS, MarketEvent, MarketState
 from stock_manager.domain.records import Transition
@@ -148,6 +148,40 @@ def resume(uow: UnitOfWork, clock: Clock, reason: str, actor: str = "") -> Marke
         state = _apply(uow, kst_date(now), state, _E.RESUME, now, actor, reason)
         uow.commit()
     return state
+
+
+class ReopenRefused(Exception):
+    """The day cannot be reopened; the message says why and what to do."""
+
+
+def reopen(
+    uow: UnitOfWork, calendar: MarketCalendar, clock: Clock, reason: str, actor: str = ""
+) -> MarketStatus:
+    """Take a day closed by mistake back to OFFLINE (recorded with ``reason``), then walk it
+    to where the calendar says it belongs now. Raises :class:`ReopenRefused` when the day
+    is not CLOSED, or when the calendar still says it is over (it would close again at once:
+    fix SESSION_OPEN/SESSION_CLOSE or the simulator's session first)."""
+    now = clock.now()
+    day = kst_date(now)
+    session = calendar.session(day)
+    goal = target_state(session, now)
+    with uow:
+        state = uow.market.get(day)
+        if state is not _S.CLOSED:
+            raise ReopenRefused(f"the market of {day} is {state.value}, not CLOSED")
+        if goal is _S.CLOSED:
+            raise ReopenRefused(
+                f"the calendar says the session of {day} is over (it ended "
+                f"{_hm(session.auction_ends_at) if session else '-'}); reopening would close "
+                "it again: fix SESSION_OPEN/SESSION_CLOSE or the simulator's session first"
+            )
+        _apply(uow, day, state, _E.REOPEN, now, actor, f"reopened by hand: {reason}"[:200])
+        uow.commit()
+    return advance(uow, calendar, clock, actor)
+
+
+def _hm(moment: datetime) -> str:
+    return moment.astimezone(KST).strftime("%H:%M:%S")
 
 
 def daily_loss_notice(pnl: int) -> Notice:

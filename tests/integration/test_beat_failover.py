@@ -124,6 +124,8 @@ def test_killing_the_leader_hands_over_and_no_slot_fires_twice(tmp_path: Path) -
         DAILY_SUMMARY_TIME=summary,
         MARKET_OPEN_TIME=far,
         MARKET_CLOSE_TIME=far,
+        SESSION_OPEN="00:00",  # a custom day: the slots need not fit a 09:00-15:20 one
+        SESSION_CLOSE="23:59",
     )
     beats = [Beat("beat-a", env, tmp_path)]
     try:
