@@ -105,10 +105,15 @@ class Container:
         """``REDIS_URL``'s server, else the embedded one (started on first connection)."""
         import redis
 
+        # Timeouts: a server that went silent fails a call instead of hanging a task; the
+        # health check finds a connection a Redis restart broke before it is used.
+        options = {"socket_timeout": 10.0, "socket_connect_timeout": 5.0}
         embedded = self.settings.embedded_redis
         if embedded is not None:
-            return embedded.client()
-        return redis.Redis.from_url(str(self.settings.redis_url))
+            return embedded.client(**options)
+        return redis.Redis.from_url(
+            str(self.settings.redis_url), health_check_interval=30, **options
+        )
 
     @cached_property
     def notifier(self) -> Notifier:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import click
-from rich.console import Console
 
 from stock_manager.bootstrap import container
+from stock_manager.cli import output
 from stock_manager.domain.trade import SymbolState
 from stock_manager.ports import Lane, using_lane
 from stock_manager.services import market
@@ -46,7 +46,7 @@ def liquidate(symbol: str | None, wait: bool, timeout: float) -> None:
 
 def _wait_until_flat(symbol: str | None, timeout: float) -> bool:
     c = container()
-    console = Console()
+    console = output.console()
     deadline = time.monotonic() + timeout
     with console.status("liquidating") as status:
         while time.monotonic() < deadline:

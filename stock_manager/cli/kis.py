@@ -7,45 +7,22 @@ during trading never causes an extra token issuance or a burst over the limit.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from stock_manager.adapters.kis.errors import KISError
 from stock_manager.bootstrap import container
+from stock_manager.cli.output import console, emit_json
 from stock_manager.domain.broker import AccountBalance, BrokerOrder, Quote
 from stock_manager.domain.clock import KST
 from stock_manager.ports import Lane, using_lane
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(v) for k, v in asdict(value).items()}
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _emit_json(value: Any) -> None:
-    click.echo(json.dumps(_plain(value), ensure_ascii=False, indent=2))
 
 
 @dataclass
@@ -115,7 +92,7 @@ def check(symbol: str, as_json: bool) -> None:
             steps += [_step("balance", balance), _step("quote", quote)]
     env = http.env
     if as_json:
-        _emit_json({"env": env.name, "dialect": env.dialect, "url": env.rest_url, "steps": steps})
+        emit_json({"env": env.name, "dialect": env.dialect, "url": env.rest_url, "steps": steps})
     else:
         table = Table(
             "step", "result", "ms", "detail", title=f"KIS {env.name} ({env.dialect}) {env.rest_url}"
@@ -124,7 +101,7 @@ def check(symbol: str, as_json: bool) -> None:
             table.add_row(
                 s.name, "[green]ok[/]" if s.ok else "[red]FAILED[/]", f"{s.ms:.0f}", s.detail
             )
-        Console().print(table)
+        console().print(table)
     if not all(s.ok for s in steps):
         sys.exit(1)
 
@@ -141,7 +118,7 @@ def price(symbols: tuple[str, ...], as_json: bool) -> None:
     with using_lane(Lane.SYNC):
         quotes: dict[str, Quote] = container().broker.quotes(list(symbols))
     if as_json:
-        _emit_json(quotes)
+        emit_json(quotes)
         return
     table = Table("symbol", "name", "price", "change %", "volume", "high", "low", "limits")
     for q in quotes.values():
@@ -155,7 +132,7 @@ def price(symbols: tuple[str, ...], as_json: bool) -> None:
             f"{q.low:,}",
             f"{q.lower_limit:,}..{q.upper_limit:,}",
         )
-    Console().print(table)
+    console().print(table)
 
 
 @kis.command("balance")
@@ -165,10 +142,10 @@ def balance_command(as_json: bool) -> None:
     with using_lane(Lane.SYNC):
         b: AccountBalance = container().broker.balance()
     if as_json:
-        _emit_json(b)
+        emit_json(b)
         return
-    console = Console()
-    console.print(
+    out = console()
+    out.print(
         f"cash {b.cash:,}  D+2 {b.settled_cash_d2:,}  total evaluation {b.total_evaluation:,}"
     )
     table = Table("symbol", "name", "qty", "orderable", "avg price", "price", "value")
@@ -182,7 +159,7 @@ def balance_command(as_json: bool) -> None:
             f"{h.price:,}",
             f"{h.market_value:,}",
         )
-    console.print(table)
+    out.print(table)
 
 
 @kis.command("orders")
@@ -194,7 +171,7 @@ def orders(day: datetime | None, as_json: bool) -> None:
     with using_lane(Lane.SYNC):
         rows: list[BrokerOrder] = c.broker.orders(day.date() if day else c.clock.now().date())
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     table = Table(title=f"orders {day.date() if day else 'today'}", title_justify="left")
     for name in ("odno", "orig"):
@@ -219,4 +196,4 @@ def orders(day: datetime | None, as_json: bool) -> None:
             f"{o.remaining_quantity:,}",
             state,
         )
-    Console().print(table)
+    console().print(table)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stock_manager.bootstrap import container
+from stock_manager.cli.output import console, emit_json
 from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.services.status import StatusSnapshot, snapshot
@@ -71,7 +72,12 @@ def render(snap: StatusSnapshot, console: Console) -> None:
 
 
 @click.command()
-def status() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the snapshot as JSON.")
+def status(as_json: bool) -> None:
     """Show the market state, symbol states, open orders, leases and workers."""
     c = container()
-    render(snapshot(c.uow(), c.lease_lock, c.clock), Console())
+    snap = snapshot(c.uow(), c.lease_lock, c.clock)
+    if as_json:
+        emit_json(snap)
+        return
+    render(snap, console())

@@ -12,6 +12,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
+from stock_manager.adapters.report.text import rate
 from stock_manager.domain.clock import KST
 from stock_manager.services.report import DailyReport
 
@@ -24,7 +25,7 @@ def render(report: DailyReport, path: Path) -> Path:
     s = report.summary
     figure.suptitle(
         f"{s.trading_day}  realized {s.realized_pnl:+,} won  "
-        f"({s.trades} trades, win rate {_pct(s.win_rate)}, fees+tax {s.commission + s.tax:,})"
+        f"({s.trades} trades, win rate {rate(s.win_rate)}, fees+tax {s.commission + s.tax:,})"
     )
     _equity(equity, report)
     _trades(trades, report)
@@ -59,7 +60,3 @@ def _trades(ax: Axes, report: DailyReport) -> None:
     ax.bar(range(len(values)), values, color=[GAIN if v >= 0 else LOSS for v in values])
     ax.set_xticks(range(len(values)), labels, fontsize=7, rotation=45, ha="right")
     ax.grid(axis="y", alpha=0.3)
-
-
-def _pct(value: object) -> str:
-    return "-" if value is None else f"{float(str(value)) * 100:.0f}%"

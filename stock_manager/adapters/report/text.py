@@ -9,6 +9,12 @@ from stock_manager.domain.clock import KST
 from stock_manager.services.report import DailyReport
 
 
+def rate(value: object) -> str:
+    """A rate (0.1818, a Decimal or its text) as a percentage with one decimal, ``18.2%``:
+    the one format of win rates everywhere (the per-strategy table showed ``0.1818``)."""
+    return "-" if value is None or value == "" else f"{float(str(value)) * 100:.1f}%"
+
+
 def print_report(report: DailyReport, console: Console) -> None:
     s = report.summary
     summary = Table(
@@ -20,7 +26,7 @@ def print_report(report: DailyReport, console: Console) -> None:
         ("commission", f"{s.commission:,} won"),
         ("tax", f"{s.tax:,} won"),
         ("trades", f"{s.trades} ({s.wins} won, {s.losses} lost)"),
-        ("win rate", "-" if s.win_rate is None else f"{s.win_rate * 100:.1f}%"),
+        ("win rate", rate(s.win_rate)),
         ("profit factor", "-" if s.profit_factor is None else f"{s.profit_factor:.2f}"),
         ("max drawdown", f"{s.max_drawdown:,} won"),
     ]
@@ -47,7 +53,7 @@ def print_report(report: DailyReport, console: Console) -> None:
                 name,
                 str(st["trades"]),
                 f"{st['net']:+,}",
-                str(st["win_rate"] or "-"),
+                rate(st["win_rate"]),
                 str(st["profit_factor"] or "-"),
             )
         console.print(strategies)
