@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import sys
 import time
@@ -28,6 +29,7 @@ from stock_manager.adapters import celery_transport
 from stock_manager.domain.records import WorkerProcess
 
 log = logging.getLogger(__name__)
+SYMBOL = re.compile(r"[0-9A-Z]{6,7}")
 
 celery_transport.install()  # every Redis URL gets the transport a bad message cannot kill
 app = Celery("stock_manager")
@@ -143,8 +145,42 @@ def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
 
 
 @task_failure.connect
-def _on_failure(sender: Any = None, **_: Any) -> None:
-    _guard(_record_run, name=getattr(sender, "name", "?"), value=None, ok=False)
+def _on_failure(
+    sender: Any = None,
+    exception: BaseException | None = None,
+    args: Any = None,
+    kwargs: Any = None,
+    **_: Any,
+) -> None:
+    name = getattr(sender, "name", "?")
+    _guard(_log_failure, name=name, exception=exception, args=args, kwargs=kwargs)
+    _guard(_record_run, name=name, value=None, ok=False)
+
+
+def _log_failure(name: str, exception: BaseException | None, args: Any, kwargs: Any) -> None:
+    """One line per failed task in this process's own log, naming the symbol (Celery's own
+    line has neither the symbol nor, with Slack configured, a local copy of the notice)."""
+    from stock_manager.adapters.notify.handler import LOCAL_ONLY
+    from stock_manager.adapters.notify.setup import build_masker
+
+    symbol = task_symbol(args, kwargs)
+    reason = f"{type(exception).__name__}: {exception}" if exception else "unknown"
+    mask = build_masker(bootstrap.container().settings)
+    log.error(
+        "task %s failed%s: %s",
+        name,
+        f" for {symbol}" if symbol else "",
+        mask(reason)[:300],
+        extra={LOCAL_ONLY: True},
+    )
+
+
+def task_symbol(args: Any, kwargs: Any) -> str | None:
+    """The KRX code a task works on: its ``symbol`` keyword or first argument."""
+    candidate = (kwargs or {}).get("symbol") or (next(iter(args)) if args else None)
+    if isinstance(candidate, str) and SYMBOL.fullmatch(candidate):
+        return candidate
+    return None
 
 
 def _record_run(name: str, value: int | None, ok: bool) -> None:

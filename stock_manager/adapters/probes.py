@@ -98,7 +98,7 @@ def redis_server(c: Container) -> str:
 
 
 def broker(c: Container) -> str:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     from stock_manager.adapters import celery_transport
     from stock_manager.celery_config import build_celery_config
@@ -106,7 +106,7 @@ def broker(c: Container) -> str:
     celery_transport.install()
     config = build_celery_config(c.settings)
     url, options = config["broker_url"], config["broker_transport_options"]
-    with Connection(url, transport_options=options, connect_timeout=TIMEOUT) as conn:
+    with Connection(url, transport_options=options, connect_timeout=TIMEOUT) as conn:  # type: ignore[no-untyped-call]
         conn.ensure_connection(max_retries=1, interval_start=1, timeout=TIMEOUT)
         return f"{conn.transport_cls} at {mask_url(url)}"
 

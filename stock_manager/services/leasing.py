@@ -53,6 +53,25 @@ class HeldLease:
         self.lease, self._asked_at = renewed, asked_at
 
 
+_held_said: dict[str, float] = {}  # symbol -> when this process last said it was held
+HELD_SAID_EVERY = 60.0
+
+
+def _say_held(symbol: str, now: float, ttl: float) -> None:
+    """Work skipped for a held lease is logged, once a minute per symbol: the holder is
+    working on it, or died and the lease expires within ``ttl`` seconds."""
+    if now - _held_said.get(symbol, float("-inf")) < HELD_SAID_EVERY:
+        log.debug("lease on %s is held elsewhere", symbol)
+        return
+    _held_said[symbol] = now
+    log.info(
+        "lease on %s is held by another worker: skipped here, the next run retries "
+        "(a dead holder's lease expires within %gs)",
+        symbol,
+        ttl,
+    )
+
+
 @contextmanager
 def symbol_lease(ctx: ServiceContext, symbol: str) -> Iterator[HeldLease | None]:
     """Hold ``symbol``'s lease for the block, or yield ``None`` if someone else holds it."""
@@ -60,7 +79,7 @@ def symbol_lease(ctx: ServiceContext, symbol: str) -> Iterator[HeldLease | None]
     asked_at = ctx.clock.monotonic()
     lease = ctx.locks.acquire(symbol, owner, ctx.policy.lease_ttl)
     if lease is None:
-        log.debug("lease on %s is held elsewhere", symbol)
+        _say_held(symbol, ctx.clock.monotonic(), ctx.policy.lease_ttl)
         yield None
         return
     held = HeldLease(ctx, lease, asked_at)

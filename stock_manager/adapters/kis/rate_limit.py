@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,9 @@ from redis import Redis
 
 from stock_manager.adapters.kis.errors import KISRateLimitError
 from stock_manager.ports import Lane
+
+log = logging.getLogger(__name__)
+NOTABLE_WAIT = 1.0  # seconds: a wait this long is logged (what for, how long)
 
 # KEYS: tat, waiters (lane scores), heartbeats (expiry scores)
 # ARGV: waiter, lane, interval_ms, tolerance_ms, heartbeat_ms
@@ -116,6 +120,14 @@ class _Pacer:
                 if remaining <= 0:
                     raise KISRateLimitError(
                         f"no KIS request slot in lane {lane.name} within the timeout"
+                    )
+                if wait >= NOTABLE_WAIT:
+                    log.info(
+                        "waiting %.1fs for a KIS request slot (lane %s, %g requests/s shared "
+                        "by every process)",
+                        min(wait, remaining),
+                        lane.name,
+                        self.rate,
                     )
                 self._sleep(min(wait, remaining))
         finally:

@@ -103,6 +103,7 @@ class TokenManager:
     def _refresh(self, seen: int, force: bool) -> Credential:
         with self._local:
             deadline = self._clock() + self.policy.wait_timeout
+            waiting = False
             while True:
                 stored = self.store.load(self.key)
                 if self._usable(stored, seen, force, fresh=True):
@@ -117,6 +118,13 @@ class TokenManager:
                 if self._clock() >= deadline:
                     raise KISAuthError(
                         f"no usable KIS {self.key} within {self.policy.wait_timeout:g}s"
+                    )
+                if not waiting:
+                    waiting = True
+                    log.info(
+                        "waiting up to %.0fs for another process to issue the KIS %s",
+                        deadline - self._clock(),
+                        self.key,
                     )
                 self._sleep(self.policy.poll)
 
@@ -137,6 +145,12 @@ class TokenManager:
                     raise KISRateLimitError(
                         f"KIS {self.key}: next issuance allowed in {wait:.0f}s", code="EGW00133"
                     )
+                log.info(
+                    "waiting %.0fs to issue a new KIS %s: KIS issues one per minute per app "
+                    "key (EGW00133)",
+                    wait,
+                    self.key,
+                )
                 self._sleep(wait)
                 continue
             issued = self._attempt()

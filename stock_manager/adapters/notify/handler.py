@@ -41,8 +41,14 @@ IGNORED_LOGGERS = (
 Key = tuple[str, int, str]  # logger name, level, message template
 
 
+LOCAL_ONLY = "local_only"  # ``extra={LOCAL_ONLY: True}``: for the process's log, not Slack
+
+
 def is_ours(record: logging.LogRecord) -> bool:
-    """Whether a record comes from the machinery that sends notices."""
+    """Whether a record comes from the machinery that sends notices, or is marked as a
+    detail for the local log only (what Slack already got in another form)."""
+    if getattr(record, LOCAL_ONLY, False):
+        return True
     name = record.name
     return any(name == p or name.startswith(p + ".") for p in IGNORED_LOGGERS)
 

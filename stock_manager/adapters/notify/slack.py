@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from stock_manager.adapters.notify.dedupe import Deduper
 from stock_manager.adapters.notify.format import format_notice, format_title
+from stock_manager.adapters.notify.log import LogNotifier
 from stock_manager.adapters.notify.masking import mask
 from stock_manager.adapters.notify.outbox import Outbox
 from stock_manager.adapters.notify.threads import ThreadBook
@@ -71,6 +72,7 @@ class SlackNotifier:
         self._channel = channel
         self._channel_id: str | None = None  # learnt from chat.postMessage, needed for files
         self._mask = masker
+        self._local = LogNotifier(masker)  # every notice is in the process's own log too
         self._max_queue = max_queue
         self._deduper: Deduper[Notice] | None = (
             Deduper(dedupe_seconds, clock) if dedupe_seconds > 0 else None
@@ -92,8 +94,10 @@ class SlackNotifier:
 
     # -- the caller's side: never blocks, never raises --------------------------------------
     def send(self, notice: Notice) -> None:
-        """Queue ``notice`` for the background thread; drop it if closed or a repeat."""
+        """Log ``notice`` here, and queue it for the background thread (dropped if closed or a
+        repeat): a worker's own log shows what Slack shows (issue 14)."""
         try:
+            self._local.send(notice)
             if self._closed:
                 return
             self._ensure_worker()
