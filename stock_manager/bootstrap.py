@@ -89,9 +89,11 @@ class Container:
     @cached_property
     def lease_lock(self) -> LeaseLock:
         if self.settings.effective_lock_backend == "redis":
+            from stock_manager.adapters.db.fences import read_fence_floor
             from stock_manager.adapters.locks.redis import RedisLeaseLock
 
-            return RedisLeaseLock(self.redis)
+            # Should Redis lose its counters, fences go on above the database's.
+            return RedisLeaseLock(self.redis, floor=lambda: read_fence_floor(self.engine))
         return SqlLeaseLock(self.engine)
 
     @cached_property

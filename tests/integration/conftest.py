@@ -11,6 +11,7 @@ import pytest
 from stock_manager import bootstrap
 from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.domain.clock import KST
+from tests.integration.own_redis import own_redis  # noqa: F401 - a fixture for every test
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
