@@ -121,11 +121,12 @@ class Container:
 
     @cached_property
     def token_store(self) -> TokenStore:
-        """Where the shared KIS token and approval key live: Redis, else the database."""
+        """Where the shared KIS token and approval key live: Redis with a copy in the
+        database (it survives a Redis restart), else the database alone."""
         from stock_manager.adapters.kis.factory import make_token_store
 
         if self.settings.effective_lock_backend == "redis":
-            return make_token_store(self.settings, redis=self.redis)
+            return make_token_store(self.settings, redis=self.redis, engine=self.engine)
         return make_token_store(self.settings, engine=self.engine)
 
     @cached_property

@@ -23,7 +23,7 @@ class CountingRedis(fakeredis.FakeRedis):
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         self.commands.append(str(args[0]))
-        return super().execute_command(*args, **options)
+        return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
 
 
 class Floor:
