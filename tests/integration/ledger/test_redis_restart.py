@@ -43,8 +43,7 @@ def run_price_check() -> Any:
     run's success or failure in ``task_runs``, as in a worker)."""
     from tasks.prices import check_prices
 
-    result = check_prices.apply()
-    return result
+    return check_prices.apply()
 
 
 def test_price_checks_and_broker_access_survive_a_redis_restart(
