@@ -95,9 +95,11 @@ class Container:
     @cached_property
     def lease_lock(self) -> LeaseLock:
         if self.settings.effective_lock_backend == "redis":
+            from stock_manager.adapters.db.fences import read_fence_floor
             from stock_manager.adapters.locks.redis import RedisLeaseLock
 
-            return RedisLeaseLock(self.redis)
+            # Should Redis lose its counters, fences go on above the database's.
+            return RedisLeaseLock(self.redis, floor=lambda: read_fence_floor(self.engine))
         return SqlLeaseLock(self.engine)
 
     @cached_property
@@ -130,11 +132,12 @@ class Container:
 
     @cached_property
     def token_store(self) -> TokenStore:
-        """Where the shared KIS token and approval key live: Redis, else the database."""
+        """Where the shared KIS token and approval key live: Redis with a copy in the
+        database (it survives a Redis restart), else the database alone."""
         from stock_manager.adapters.kis.factory import make_token_store
 
         if self.settings.effective_lock_backend == "redis":
-            return make_token_store(self.settings, redis=self.redis)
+            return make_token_store(self.settings, redis=self.redis, engine=self.engine)
         return make_token_store(self.settings, engine=self.engine)
 
     @cached_property

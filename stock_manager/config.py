@@ -278,9 +278,12 @@ class Settings(BaseSettings):
 
     @property
     def broker_is_embedded(self) -> bool:
-        """``CELERY_BROKER_URL=embedded``, or neither it nor ``REDIS_URL`` set."""
+        """Neither ``CELERY_BROKER_URL`` nor ``REDIS_URL`` set, or ``CELERY_BROKER_URL`` naming
+        the embedded server's own socket (Celery reads that variable itself, so it must
+        always hold a URL)."""
+        embedded = EmbeddedRedis.for_data_dir(self.data_dir).broker_url
         if self.celery_broker_url:
-            return self.celery_broker_url == "embedded"
+            return self.celery_broker_url == embedded
         return not self.redis_url
 
     @property

@@ -11,6 +11,7 @@ import pytest
 from stock_manager import bootstrap
 from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.domain.clock import KST
+from tests.integration.own_redis import own_redis  # noqa: F401 - a fixture for every test
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -26,7 +27,7 @@ def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
 def sim_worker(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[bootstrap.Container, str]]:
-    """A solo-pool worker on the memory broker, SQLite, and an embedded simulator whose
+    """A solo-pool worker on the memory broker, SQLite with SQL leases, and a simulator whose
     session (and ours) opened a minute ago. Yields the container and the simulator's URL."""
     from celery.contrib.testing.worker import start_worker
 
@@ -42,6 +43,7 @@ def sim_worker(
     monkeypatch.setenv("SESSION_OPEN", (now - timedelta(minutes=1)).strftime("%H:%M:%S"))
     monkeypatch.setenv("SESSION_CLOSE", (now + timedelta(minutes=30)).strftime("%H:%M:%S"))
     monkeypatch.setenv("LIQUIDATION_ROUND_SECONDS", "0.5")
+    monkeypatch.setenv("LOCK_BACKEND", "sql")  # SQL leases and a file limiter: no Redis here
     upgrade(sqlite_url)
     saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options")}
     app.conf.update(broker_url="memory://", broker_transport_options={})

@@ -17,7 +17,8 @@ import pytest
 from stock_manager.adapters.db.engine import make_engine, make_session_factory
 from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.adapters.db.uow import SqlUnitOfWork
-from stock_manager.adapters.locks.sql import SqlLeaseLock
+from stock_manager.adapters.embedded_redis import EmbeddedRedis
+from stock_manager.adapters.locks.redis import RedisLeaseLock
 from tests.integration.conftest import wait_for
 
 
@@ -143,7 +144,9 @@ def test_our_metrics_endpoint_carries_every_series(
         uow.task_runs.succeeded("tasks.reconcile.reconcile_positions", datetime.now(UTC), 3)
         uow.task_runs.failed("tasks.scan.scan_candidates", datetime.now(UTC))
         uow.commit()
-    SqlLeaseLock(engine).acquire("005930", "someone", ttl=60)
+    # a lease held in the default backend: the embedded Redis of the processes' DATA_DIR
+    embedded = EmbeddedRedis.for_data_dir(database.parent)
+    assert RedisLeaseLock(embedded.client()).acquire("005930", "someone", ttl=60)
     from stock_manager.sim import SimConfig, SimServer
 
     sim = SimServer(SimConfig(rest_port=0, ws_port=0, symbols=3))

@@ -29,9 +29,10 @@ def test_redis_url_switches_broker_and_locks() -> None:
 
 
 def test_the_broker_can_stay_embedded_beside_a_redis_url(tmp_path: Path) -> None:
-    s = load_settings(data_dir=tmp_path, redis_url="redis://r:6379/0", celery_broker_url="embedded")
-    assert s.broker_is_embedded
-    assert s.effective_broker_url == f"redis+socket://{tmp_path / 'redis' / 'redis.sock'}"
+    socket = f"redis+socket://{tmp_path / 'redis' / 'redis.sock'}"
+    s = load_settings(data_dir=tmp_path, redis_url="redis://r:6379/0", celery_broker_url=socket)
+    assert s.broker_is_embedded  # so the transport starts it before connecting
+    assert s.effective_broker_url == socket
 
 
 def test_bad_value_names_the_setting_and_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:

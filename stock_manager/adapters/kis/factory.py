@@ -13,7 +13,12 @@ from stock_manager.adapters.kis.http import KisHttp, RetryPolicy
 from stock_manager.adapters.kis.orders import KisOrderClient
 from stock_manager.adapters.kis.rate_limit import FileRateLimiter, RedisRateLimiter
 from stock_manager.adapters.kis.rest import KisRestClient
-from stock_manager.adapters.kis.token_store import RedisTokenStore, SqlTokenStore, TokenStore
+from stock_manager.adapters.kis.token_store import (
+    LayeredTokenStore,
+    RedisTokenStore,
+    SqlTokenStore,
+    TokenStore,
+)
 from stock_manager.adapters.kis.tokens import TokenPolicy
 from stock_manager.config import Settings
 from stock_manager.ports import RateLimiter
@@ -48,8 +53,11 @@ def make_rate_limiter(settings: Settings, redis: Redis | None = None) -> RateLim
 def make_token_store(
     settings: Settings, *, redis: Redis | None = None, engine: Engine | None = None
 ) -> TokenStore:
+    """Redis with the database behind it when both are given (a Redis restart then costs no
+    token issuance), else whichever one is."""
     if redis is not None:
-        return RedisTokenStore(redis, settings.kis_redis_namespace)
+        fast = RedisTokenStore(redis, settings.kis_redis_namespace)
+        return fast if engine is None else LayeredTokenStore(fast, SqlTokenStore(engine))
     if engine is None:
         raise ValueError("a token store needs Redis or a database engine")
     return SqlTokenStore(engine)

@@ -1,23 +1,33 @@
-"""Where the cluster keeps its KIS credentials: Redis, SQL, or memory (one process).
+"""Where the cluster keeps its KIS credentials: Redis, SQL, Redis before SQL, or memory.
 
 A store holds, per key (environment, kind and a hash of the app key), the current
 :class:`Credential`, the time of the last issuance attempt (KIS allows one per minute) and
 an issuance lock, so that exactly one process issues while the others wait and read.
 Credentials are stored in clear because every worker needs them; they are never logged.
+
+With Redis leases the store is :class:`LayeredTokenStore`: Redis serves every read, and the
+database keeps a copy, so a Redis that lost its memory costs no new issuance (KIS allows
+one per minute, ``EGW00133``, and a worker without a token waited 60-74 s).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from redis import Redis
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from stock_manager.adapters.kis.masking import mask_secret
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,15 @@ class MemoryTokenStore:
 
 # KEYS: lock   ARGV: owner
 _UNLOCK = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
+# KEYS: credential   ARGV: value, issued_at, expires_at, generation, expire_at (epoch s)
+_OFFER = """
+local held = redis.call('HGET', KEYS[1], 'generation')
+if held and tonumber(held) >= tonumber(ARGV[4]) then return 0 end
+redis.call('HSET', KEYS[1], 'value', ARGV[1], 'issued_at', ARGV[2], 'expires_at', ARGV[3],
+           'generation', ARGV[4])
+redis.call('EXPIREAT', KEYS[1], ARGV[5])
+return 1
+"""
 
 
 class RedisTokenStore:
@@ -113,6 +132,7 @@ class RedisTokenStore:
         self._r = client
         self._prefix = namespace + "tok:"
         self._unlock = client.register_script(_UNLOCK)
+        self._offer = client.register_script(_OFFER)
 
     def load(self, key: str) -> Credential | None:
         raw: dict[bytes, bytes] = self._r.hgetall(self._prefix + key)  # type: ignore[assignment]
@@ -139,6 +159,14 @@ class RedisTokenStore:
         )
         pipe.expireat(name, int(credential.expires_at) + 86_400)
         pipe.execute()
+
+    def offer(self, key: str, credential: Credential) -> bool:
+        """Save ``credential`` unless Redis holds the same or a newer generation (one
+        script: a copy read from elsewhere never overwrites a newer issuance)."""
+        c = credential
+        args = [c.value, repr(c.issued_at), repr(c.expires_at), str(c.generation)]
+        args.append(str(int(c.expires_at) + 86_400))
+        return bool(self._offer(keys=[self._prefix + key], args=args))
 
     def last_attempt(self, key: str) -> float | None:
         raw = self._r.get(self._prefix + key + ":attempt")
@@ -249,3 +277,65 @@ class SqlTokenStore:
                 .where(self._row.key == key)
                 .values(updated_at=_at(self._clock()), **values)
             )
+
+
+class LayeredTokenStore:
+    """Redis first, the database behind it: the credential survives Redis losing its memory.
+
+    * ``load``: Redis; on a miss, the database, whose copy is offered back to Redis (unless
+      Redis meanwhile holds a newer generation). A restarted Redis therefore costs one
+      database read per process, not a token issuance.
+    * ``save``: the database, then Redis. ``mark_attempt`` writes both and ``last_attempt``
+      reads the later of the two: a Redis that forgot the last attempt must not let a
+      process issue again within the minute (``EGW00133``; a lost lock is then harmless,
+      since whoever takes the new lock still waits for that minute to pass).
+    * The issuance lock stays in Redis alone: losing it only lets a second process wait
+      for the same slot and then read the first one's token.
+
+    The database is the backup, not the authority: when it fails, a warning names the
+    error's type (never its message, which can quote the token) and Redis carries on."""
+
+    def __init__(self, fast: RedisTokenStore, durable: TokenStore) -> None:
+        self.fast, self.durable = fast, durable
+
+    def load(self, key: str) -> Credential | None:
+        found = self.fast.load(key)
+        if found is not None:
+            return found
+        kept = self._durably("load", self.durable.load, key)
+        if kept is not None:
+            self.fast.offer(key, kept)
+        return kept
+
+    def save(self, key: str, credential: Credential) -> None:
+        self._durably("save", self.durable.save, key, credential)
+        self.fast.save(key, credential)
+
+    def last_attempt(self, key: str) -> float | None:
+        times = [self.fast.last_attempt(key), self._durably("read", self.durable.last_attempt, key)]
+        known = [t for t in times if t is not None]
+        return max(known) if known else None
+
+    def mark_attempt(self, key: str, at: float) -> None:
+        self._durably("mark", self.durable.mark_attempt, key, at)
+        self.fast.mark_attempt(key, at)
+
+    def try_lock(self, key: str, owner: str, ttl: float) -> bool:
+        return self.fast.try_lock(key, owner, ttl)
+
+    def unlock(self, key: str, owner: str) -> None:
+        self.fast.unlock(key, owner)
+
+    def clear(self, key: str) -> None:
+        self._durably("clear", self.durable.clear, key)
+        self.fast.clear(key)
+
+    @staticmethod
+    def _durably(what: str, call: Callable[..., _T], *args: Any) -> _T | None:
+        try:
+            return call(*args)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "the database copy of the KIS credential failed to %s: %s", what, type(exc).__name__
+            )
+            return None

@@ -14,6 +14,7 @@ from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.adapters.kis.rate_limit import RedisRateLimiter
 from stock_manager.adapters.kis.token_store import (
     Credential,
+    LayeredTokenStore,
     RedisTokenStore,
     SqlTokenStore,
     TokenStore,
@@ -22,20 +23,31 @@ from stock_manager.adapters.kis.tokens import Issued, TokenManager, TokenPolicy
 from stock_manager.ports import Lane
 
 
-@pytest.fixture(params=["redis", "sqlite", "postgres"])
+@pytest.fixture(params=["redis", "sqlite", "postgres", "redis+postgres"])
 def store(request: pytest.FixtureRequest) -> Iterator[TokenStore]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        namespace = request.getfixturevalue("redis_namespace")
-        client = redis.Redis.from_url(url)
-        yield RedisTokenStore(client, namespace)
+    """Each store alone, and Redis with PostgreSQL behind it (what Redis leases use)."""
+    kinds = str(request.param).split("+")
+    client = engine = None
+    found: list[TokenStore] = []
+    if "redis" in kinds:
+        client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+        found.append(RedisTokenStore(client, request.getfixturevalue("redis_namespace")))
+    for kind in kinds[-1:]:
+        if kind != "redis":
+            url = str(request.getfixturevalue(f"{kind}_url"))
+            upgrade(url)
+            engine = make_engine(url)
+            found.append(SqlTokenStore(engine))
+    fast, *durable = found
+    yield (
+        LayeredTokenStore(fast, durable[0])
+        if isinstance(fast, RedisTokenStore) and durable
+        else fast
+    )
+    if client is not None:
         client.close()
-        return
-    url = str(request.getfixturevalue(f"{request.param}_url"))
-    upgrade(url)
-    engine = make_engine(url)
-    yield SqlTokenStore(engine)
-    engine.dispose()
+    if engine is not None:
+        engine.dispose()
 
 
 KEY = "sim:token:0123456789abcdef"

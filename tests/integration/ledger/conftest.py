@@ -18,6 +18,7 @@ import pytest
 
 from stock_manager import bootstrap
 from stock_manager.adapters.db.migrate import upgrade
+from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import get_settings
 from stock_manager.domain.clock import KST
 from stock_manager.domain.market import MarketState
@@ -74,11 +75,13 @@ def stack(
         namespace = ""
         backend_env = {"LOCK_BACKEND": "sql"}
     sim = SimServer(SimConfig(**SIM)).start()
+    data_dir = tmp_path / "xdg" / "stock-manager"  # DATA_DIR's default under XDG_DATA_HOME
     now = datetime.now(KST)
     env = {
         "DATABASE_URL": database,
         **backend_env,
-        "CELERY_BROKER_URL": "embedded",  # this test's own server, never the shared queues
+        # this test's own embedded server, never the shared Redis's queues
+        "CELERY_BROKER_URL": EmbeddedRedis.for_data_dir(data_dir).broker_url,
         "KIS_ENV": "sim",
         "KIS_REST_URL": sim.rest_url,
         "KIS_WS_URL": sim.ws_url,
@@ -86,7 +89,7 @@ def stack(
         "KIS_RATE_LIMIT": "50",
         "SESSION_OPEN": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
         "SESSION_CLOSE": (now + timedelta(minutes=30)).strftime("%H:%M:%S"),
-        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "XDG_DATA_HOME": str(data_dir.parent),
         "PYTHONPATH": str(REPO),
         **stack_settings,
     }

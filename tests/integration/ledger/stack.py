@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from stock_manager import bootstrap
+from stock_manager.adapters.db.fences import read_fence_floor
 from stock_manager.adapters.locks.redis import RedisLeaseLock
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 from stock_manager.config import Settings, get_settings
@@ -44,7 +45,8 @@ class LedgerContainer(bootstrap.Container):
     @cached_property
     def lease_lock(self) -> LeaseLock:
         if self.settings.effective_lock_backend == "redis":
-            return RedisLeaseLock(self.redis, namespace=self.lease_namespace)
+            floor = lambda: read_fence_floor(self.engine)  # noqa: E731 - as bootstrap does
+            return RedisLeaseLock(self.redis, namespace=self.lease_namespace, floor=floor)
         return SqlLeaseLock(self.engine)
 
 

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from stock_manager.adapters.kis.broker import KisBroker
 from stock_manager.adapters.kis.rate_limit import FileRateLimiter, RedisRateLimiter
-from stock_manager.adapters.kis.token_store import RedisTokenStore, SqlTokenStore
+from stock_manager.adapters.kis.token_store import (
+    LayeredTokenStore,
+    RedisTokenStore,
+    SqlTokenStore,
+    TokenStore,
+)
 from stock_manager.bootstrap import Container
 from stock_manager.config import load_settings
+
+
+def assert_layered(store: TokenStore) -> None:
+    """Redis serves; the database keeps a copy that outlives Redis's memory."""
+    assert isinstance(store, LayeredTokenStore)
+    assert isinstance(store.fast, RedisTokenStore)
+    assert isinstance(store.durable, SqlTokenStore)
 
 
 def test_the_embedded_default_shares_limiter_and_token_through_the_embedded_redis() -> None:
     c = Container(load_settings())
     assert isinstance(c.rate_limiter, RedisRateLimiter)
     assert c.rate_limiter.rate == 18.0  # sim speaks live by default: 18/s
-    assert isinstance(c.token_store, RedisTokenStore)
+    assert_layered(c.token_store)
     assert isinstance(c.broker, KisBroker)
     assert c.kis.env.name == "sim" and c.kis.env.rest_url == "http://127.0.0.1:18080"
     c.dispose()
@@ -30,7 +42,7 @@ def test_redis_settings_share_limiter_and_token_through_redis() -> None:
     c = Container(load_settings(redis_url="redis://127.0.0.1:1/0", kis_sim_dialect="paper"))
     assert isinstance(c.rate_limiter, RedisRateLimiter)
     assert c.rate_limiter.rate == 1.8
-    assert isinstance(c.token_store, RedisTokenStore)
+    assert_layered(c.token_store)
     assert c.kis.env.dialect == "paper" and c.kis.env.notice_tr_id == "H0STCNI9"
 
 
