@@ -37,10 +37,19 @@ app.config_from_object("celeryconfig")
 
 
 def _configure_flower() -> None:
+    """Flower's settings from ours; an unprotected Flower refuses to start with one line
+    naming FLOWER_BASIC_AUTH (exit status 2), not a traceback (issue 14)."""
     from stock_manager.adapters.flower import flower_environment, is_flower
+    from stock_manager.config import ConfigError
 
-    if is_flower(sys.argv):
-        os.environ.update(flower_environment(sys.argv, os.environ, bootstrap.container().settings))
+    if not is_flower(sys.argv):
+        return
+    try:
+        settings = bootstrap.container().settings
+        os.environ.update(flower_environment(sys.argv, os.environ, settings))
+    except ConfigError as exc:
+        sys.stderr.write(f"flower refused to start: {' '.join(str(exc).split())}\n")
+        sys.exit(2)
 
 
 _configure_flower()

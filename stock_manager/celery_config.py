@@ -114,6 +114,9 @@ def beat_config(s: Settings) -> dict[str, Any]:
         "beat_schedule": beat_schedule(s),
         "beat_cron_starting_deadline": 300,
         "beat_max_loop_interval": BEAT_MAX_LOOP_INTERVAL,
+        # Every beat answers `celery inspect ping -d celerybeat@host` while it ticks (leader
+        # or standby): compose's healthcheck. Celery stops answering after 60 s without one.
+        "beat_enable_remote_control": True,
         "redbeat_redis_url": s.effective_redis_url,
         "redbeat_redis_options": {},  # ours: no fallback to the broker's options
         "redbeat_key_prefix": beat.KEY_PREFIX,

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
         extra="ignore",
         validate_default=True,
         allow_inf_nan=False,
+        env_ignore_empty=True,  # VAR= (compose's ${VAR:-}) means unset, not ""
     )
 
     # -- storage and broker ----------------------------------------------------------------

@@ -31,6 +31,7 @@ COMMANDS = {
     "resume": "stock_manager.cli.control:resume",
     "release": "stock_manager.cli.control:release_symbol",
     "market": "stock_manager.cli.control:market_group",
+    "health": "stock_manager.cli.health:health",
 }
 
 

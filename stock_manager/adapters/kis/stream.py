@@ -236,6 +236,7 @@ def _install_signals(stop: asyncio.Event) -> None:
 @click.option("--no-notices", is_flag=True, help="Do not subscribe execution notices.")
 def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     """Forward KIS real-time prices and execution notices to Celery tasks."""
+    from stock_manager.adapters.health import heartbeat_path, keep_touching
     from stock_manager.bootstrap import container
     from stock_manager.celery_app import app
     from stock_manager.cli.kis import migrate_embedded
@@ -265,7 +266,10 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         )
         click.echo(f"streaming from {env.ws_endpoint} ({env.name}); Ctrl-C stops")
         supervisor = Supervisor(alert=c.notifier.send)
+        beat_file = heartbeat_path(settings.data_dir, "stream")
+        alive = asyncio.create_task(keep_touching(beat_file, stop))
         await run_stream(ws, forwarder, compute, settings.stream_refresh_interval, stop, supervisor)
+        await alive
         click.echo(
             f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
             f"nothing held back, {ws.stats.malformed} malformed frames skipped, "
