@@ -226,6 +226,12 @@ def _intervals(s: Settings) -> list[str]:
 
 
 def _limits(s: Settings) -> list[str]:
+    problems = []
     if s.max_notional_per_symbol > s.max_total_notional:
-        return ["MAX_NOTIONAL_PER_SYMBOL must not exceed MAX_TOTAL_NOTIONAL"]
-    return []
+        problems.append("MAX_NOTIONAL_PER_SYMBOL must not exceed MAX_TOTAL_NOTIONAL")
+    if s.kis_dialect == "paper" and not s.universe:
+        problems.append(
+            "UNIVERSE: required on the paper dialect (KIS paper has no volume ranking, so the "
+            "scan would find nothing): name the symbols to scan, e.g. 005930,000660"
+        )
+    return problems

@@ -52,11 +52,12 @@ def _answers(port: int) -> bool:
 
 @dataclass
 class RedisServer:
-    """``redis-server`` with AOF in ``home`` on a free loopback port."""
+    """``redis-server`` with AOF (unless ``persist=False``) in ``home`` on a free port."""
 
     home: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    persist: bool = True  # AOF; False: a restart loses everything
 
     @property
     def url(self) -> str:
@@ -76,7 +77,7 @@ class RedisServer:
             "--dir",
             str(self.home),
             "--appendonly",
-            "yes",
+            "yes" if self.persist else "no",
             "--save",
             "",
             "--maxmemory-policy",

@@ -12,6 +12,8 @@ Any number of ``celery -A stock_manager beat`` processes may run; exactly one sc
   leader that lost the lock stands by, a standby takes over within ``BEAT_LOCK_TIMEOUT`` of
   the leader's death (plus one standby poll, :data:`STANDBY_POLL`), and while Redis is
   unreachable nobody schedules and every beat says so.
+* **A Redis that lost its data** — the leader finds the schedule gone and installs it again
+  from the configuration (new entries start from now: no crontab slot is sent late).
 * **No slot twice** — a slot is sent only after one Lua script checked that this beat still
   holds the lock *and* that the entry's ``meta`` (its ``last_run_at``) is exactly what this
   beat read, and then wrote the new one (compare-and-set, :data:`CLAIM`). Two beats that both
@@ -161,6 +163,8 @@ class LeaderScheduler(RedBeatScheduler):  # type: ignore[misc]
         self._redis_back()
         if leading and not self.leading:
             log.warning("beat %s: leading the schedule (lock %s, %gs)", *self._lock_info())
+        if leading:
+            self._reinstall_if_lost()
         elif not leading:
             holder = self.leader.holder()
             if self.leading:
@@ -170,6 +174,15 @@ class LeaderScheduler(RedBeatScheduler):  # type: ignore[misc]
             self._seen_holder = holder
         self.leading = leading
         return leading
+
+    def _reinstall_if_lost(self) -> None:
+        """A Redis that restarted empty (no AOF, a new server) lost the schedule: install it
+        again from the configuration, or nothing would ever be sent (new entries start from
+        now, so no crontab slot is sent late)."""
+        if get_redis(self.app).exists(self.app.redbeat_conf.statics_key):
+            return
+        log.warning("beat %s: the schedule is gone from Redis; installing it again", self.owner)
+        self.setup_schedule()
 
     def _lock_info(self) -> tuple[str, str, float]:
         return self.owner, self.leader.key, self.leader.ttl_ms / 1000

@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from stock_manager.bootstrap import container
-from stock_manager.cli.output import console, emit_json
+from stock_manager.bootstrap import Container, container
+from stock_manager.cli.output import console, emit_json, plain
 from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.services.status import StatusSnapshot, snapshot
@@ -77,7 +77,24 @@ def status(as_json: bool) -> None:
     """Show the market state, symbol states, open orders, leases and workers."""
     c = container()
     snap = snapshot(c.uow(), c.lease_lock, c.clock)
+    leader = beat_leader(c)
     if as_json:
-        emit_json(snap)
+        emit_json({**plain(snap), "beat_leader": leader})
         return
-    render(snap, console())
+    out = console()
+    render(snap, out)
+    out.print(f"[bold]beat[/] {leader or 'no beat leads (none running, or Redis unreachable)'}")
+
+
+def beat_leader(c: Container) -> str | None:
+    """The leading beat (``host:pid:id``) and how long its lock lasts without a renewal."""
+    from stock_manager.adapters.beat import LEADER_KEY
+
+    try:
+        holder, ttl = c.redis.get(LEADER_KEY), c.redis.pttl(LEADER_KEY)
+    except Exception:  # status shows what it can; Redis may be down
+        return None
+    if not holder:
+        return None
+    name = holder.decode() if isinstance(holder, bytes) else str(holder)
+    return f"{name} leads (lock {max(ttl, 0) / 1000:.0f}s left)"

@@ -138,7 +138,12 @@ class Demo:
             cwd=data,
         )
         self.group.start(
-            "beat", *celery, "beat", "-l", "info", "-s", str(data / "celerybeat-schedule"), cwd=data
+            "beat",
+            *celery,
+            "beat",
+            "-l",
+            "info",
+            cwd=data,  # the schedule lives in Redis
         )
         self.group.start("stream", "-m", "stock_manager", "stream", cwd=data)
         if self.o.flower:

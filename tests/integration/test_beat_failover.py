@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 CELERY = (sys.executable, "-m", "celery", "-A", "tests.integration.beat_app")
-LOCK_TIMEOUT = 8.0
+LOCK_TIMEOUT = 10.0
 STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 
 
@@ -176,3 +176,21 @@ def test_a_frozen_leader_wakes_up_as_a_standby_on_the_embedded_default(tmp_path:
     finally:
         for beat in beats:
             beat.stop()
+
+
+def test_a_leader_reinstalls_a_schedule_that_redis_lost(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis", persist=False).start()
+    beats = [Beat("beat-a", _env(tmp_path, REDIS_URL=server.url), tmp_path)]
+    try:
+        wait_until(lambda: beats[0].sends("check-prices"), 90, "the first price check")
+        server.restart(down=1)  # comes back empty: no schedule, no lock
+        wait_until(lambda: "installing it again" in beats[0].text, 60, "the reinstall")
+        before = len(beats[0].sends("check-prices"))
+        wait_until(
+            lambda: len(beats[0].sends("check-prices")) >= before + 2, 30, "price checks again"
+        )
+        assert beats[0].process.poll() is None
+    finally:
+        for beat in beats:
+            beat.stop()
+        server.stop()

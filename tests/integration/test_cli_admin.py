@@ -24,6 +24,7 @@ def test_help_lists_the_commands() -> None:
 
 def test_config_check_masks_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIS_ENV", "paper")
+    monkeypatch.setenv("UNIVERSE", "005930")
     monkeypatch.setenv("KIS_APP_KEY", SECRET)
     monkeypatch.setenv("KIS_APP_SECRET", SECRET)
     monkeypatch.setenv("KIS_ACCOUNT_NO", "87654321-01")

@@ -73,6 +73,7 @@ def test_every_variable_a_service_sets_is_a_setting(name: str) -> None:
 @pytest.mark.parametrize("kis_env", ["paper", "live"])
 def test_kis_paper_and_live_never_point_at_the_simulator(kis_env: str) -> None:
     dotenv = {"KIS_ENV": kis_env, "KIS_APP_KEY": "k" * 36, "KIS_APP_SECRET": "s" * 180}
+    dotenv["TRADING_ARMED"] = "false"
     env = APPS["worker"].environment(dotenv)
     settings = load_settings(**{k.lower(): v for k, v in env.items() if v != ""})
     assert settings.effective_kis_rest_url == KIS_URLS[kis_env][0]

@@ -56,6 +56,7 @@ def test_secrets_never_appear_in_errors_or_reprs(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("KIS_APP_SECRET", SECRET)
     monkeypatch.setenv("KIS_APP_KEY", SECRET)
     monkeypatch.setenv("KIS_ENV", "paper")
+    monkeypatch.setenv("UNIVERSE", "005930")
     s = load_settings()
     assert SECRET not in repr(s) and SECRET not in str(masked_settings(s))
     monkeypatch.setenv("KIS_ACCOUNT_NO", "bad")

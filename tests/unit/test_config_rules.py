@@ -44,7 +44,10 @@ def test_an_unregistered_scan_filter_is_refused() -> None:
     [
         ({"EXIT_ORDER_TYPE": "BESTT"}, "not an order type"),
         ({"EXIT_ORDER_TYPE": "LIMIT"}, "not usable"),  # it needs a price; exits send none
-        ({"LIQUIDATION_ESCALATION_ORDER_TYPE": "IOC_MARKET", "KIS_SIM_DIALECT": "paper"}, "paper"),
+        (
+            {"LIQUIDATION_ESCALATION_ORDER_TYPE": "IOC_MARKET", "KIS_SIM_DIALECT": "paper"},
+            "paper d",
+        ),
     ],
 )
 def test_order_types_come_from_the_dialects_registry(env: dict[str, str], expected: str) -> None:
@@ -52,7 +55,12 @@ def test_order_types_come_from_the_dialects_registry(env: dict[str, str], expect
 
 
 def test_paper_takes_its_own_order_types() -> None:
-    assert load(KIS_SIM_DIALECT="paper", EXIT_ORDER_TYPE="MARKET").exit_order_type == "MARKET"
+    s = load(KIS_SIM_DIALECT="paper", EXIT_ORDER_TYPE="MARKET", UNIVERSE="005930")
+    assert s.exit_order_type == "MARKET"
+
+
+def test_paper_needs_a_universe_or_the_scan_finds_nothing() -> None:
+    assert "UNIVERSE: required on the paper dialect" in refused(KIS_SIM_DIALECT="paper")
 
 
 def test_a_liquidation_time_after_the_close_is_refused() -> None:

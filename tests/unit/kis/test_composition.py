@@ -39,7 +39,10 @@ def test_the_sql_lock_backend_uses_a_file_limiter_and_the_database() -> None:
 
 
 def test_redis_settings_share_limiter_and_token_through_redis() -> None:
-    c = Container(load_settings(redis_url="redis://127.0.0.1:1/0", kis_sim_dialect="paper"))
+    settings = load_settings(
+        redis_url="redis://127.0.0.1:1/0", kis_sim_dialect="paper", universe=["005930"]
+    )
+    c = Container(settings)
     assert isinstance(c.rate_limiter, RedisRateLimiter)
     assert c.rate_limiter.rate == 1.8
     assert_layered(c.token_store)
