@@ -48,7 +48,7 @@ EMBEDDED_HOME = "stock_manager_embedded_redis_home"
 KEY_PREFIX = "sm:beat:"  # redbeat's entries, schedule and statics
 STANDBY_POLL = 1.0  # seconds between a standby's attempts to take the lock
 REDIS_RETRY = 2.0  # seconds between attempts while Redis is unreachable
-REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError)
+REDIS_ERRORS = (redis.RedisError,)  # unreachable, loading its AOF, read-only, out of disk...
 
 # KEYS: leader key.  ARGV: owner, ttl ms.  1 if the lock is (still) ours.
 EXTEND = """
@@ -234,10 +234,11 @@ class LeaderScheduler(RedBeatScheduler):  # type: ignore[misc]
         if self._redis_down_since is None:
             self._redis_down_since = now
             log.warning(
-                "beat %s: Redis unreachable (%s); nothing is scheduled until it answers, "
+                "beat %s: Redis unreachable (%s: %s); nothing is scheduled until it answers, "
                 "retrying every %gs",
                 self.owner,
                 type(exc).__name__,
+                str(exc)[:120],
                 REDIS_RETRY,
             )
         self.leading = False
@@ -256,18 +257,21 @@ class LeaderScheduler(RedBeatScheduler):  # type: ignore[misc]
 def _wait_for_redis(app: Any) -> None:
     """Block (saying so) until the schedule's Redis answers: beat starts after it."""
     started = time.monotonic()
+    said = float("-inf")
     while True:
         try:
             get_redis(app).ping()
             return
         except REDIS_ERRORS as exc:
             waited = time.monotonic() - started
-            log.warning(
-                "beat: waiting for Redis at %s (%s, %.0fs so far)",
-                app.redbeat_conf.redis_url.split("@")[-1],
-                type(exc).__name__,
-                waited,
-            )
+            if waited - said >= 30:  # say it at once, then every 30 s
+                said = waited
+                log.warning(
+                    "beat: waiting for Redis at %s (%s, %.0fs so far)",
+                    app.redbeat_conf.redis_url.split("@")[-1],
+                    type(exc).__name__,
+                    waited,
+                )
             time.sleep(REDIS_RETRY)
 
 

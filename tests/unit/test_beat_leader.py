@@ -75,3 +75,56 @@ def test_celery_config_hands_beat_to_the_leader_scheduler() -> None:
     assert config["stock_manager_beat_lock_timeout"] == 15
     assert config["redbeat_redis_url"].startswith("unix://")  # the embedded default
     assert config["stock_manager_embedded_redis_home"].endswith("/redis")
+
+
+def _scheduler(client: Any, sent: list[str]) -> Any:
+    """A LeaderScheduler on fakeredis with one 2-second entry; sends are recorded."""
+    from celery import Celery
+
+    from stock_manager.adapters.beat import LeaderScheduler
+
+    app = Celery("beat-test", broker="memory://", set_as_current=False)
+    app.conf.update(
+        timezone="Asia/Seoul",
+        beat_schedule={"tick": {"task": "t.tick", "schedule": 2.0}},
+        redbeat_redis_url="redis://fake",
+        redbeat_redis_options={},
+        redbeat_key_prefix="sm:beat:",
+        redbeat_lock_key=None,
+        stock_manager_beat_lock_timeout=10,
+    )
+    app.redbeat_redis = client
+    scheduler = LeaderScheduler(app, max_interval=5)
+    scheduler.send_task = lambda name, *a, **k: sent.append(name)  # type: ignore[method-assign]
+    return scheduler
+
+
+def test_only_the_leader_sends_and_a_standby_takes_over(client: Any) -> None:
+    sent_a: list[str] = []
+    sent_b: list[str] = []
+    with time_machine.travel(1_800_000_000, tick=False) as clock:
+        a, b = _scheduler(client, sent_a), _scheduler(client, sent_b)
+        a.tick()
+        clock.shift(2.5)
+        a.tick()
+        b.tick()
+        assert a.leading and not b.leading and sent_a == ["t.tick"] and sent_b == []
+        clock.shift(11)  # a stopped ticking (frozen): its lock expired
+        b.tick()
+        assert b.leading and sent_b == ["t.tick"]  # the slot a missed, sent once by b
+        a.tick()  # a wakes up: it stands by and sends nothing
+        assert not a.leading and sent_a == ["t.tick"]
+
+
+def test_a_slot_read_before_another_beat_claimed_it_is_not_sent(client: Any) -> None:
+    from stock_manager.adapters.beat import SlotTaken
+
+    sent: list[str] = []
+    with time_machine.travel(1_800_000_000, tick=False) as clock:
+        a = _scheduler(client, sent)
+        a.tick()
+        clock.shift(2.5)
+        entry = a.schedule["tick"]  # read now ...
+        client.hset(entry.key, "meta", '{"last_run_at": null}')  # ... claimed elsewhere
+        with pytest.raises(SlotTaken, match="another beat"):
+            a.reserve(entry)
