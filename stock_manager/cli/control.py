@@ -101,13 +101,17 @@ def market_group() -> None:
 @click.option("--reason", required=True, help="Why (kept in the market's transition history).")
 def reopen(reason: str) -> None:
     """Reopen a day closed by mistake (CLOSED -> OFFLINE, then where the calendar says)."""
+    from stock_manager.services.session import advance_day
+
     c = container()
     try:
         status = market.reopen(c.uow(), c.calendar, c.clock, reason, "cli")
     except market.ReopenRefused as exc:
         click.secho(f"not reopened: {exc}", fg="red", err=True)
         raise SystemExit(1) from None
-    click.echo(f"market of {status.day} reopened: now {status.state.value}")
+    click.echo(f"market of {status.day} reopened ({status.state.value}); initializing")
+    status = advance_day(c.context())  # token, balance, reconciliation, then the calendar
+    click.echo(f"market of {status.day} is {status.state.value}")
 
 
 @click.command("release")

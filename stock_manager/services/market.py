@@ -122,7 +122,9 @@ def _initialize(
             _apply(uow, day, state, event, now, actor, reason)
         except StaleWrite:
             return
-        if cash is not None:
+        if cash is not None and uow.market.opening_cash(day) is None:
+            # The first initialization's D+2 cash is the day's opening, even if the day is
+            # initialized again after a reopen: the settlement counts from it.
             uow.market.set_opening_cash(day, cash)
         uow.commit()
 
@@ -157,10 +159,11 @@ class ReopenRefused(Exception):
 def reopen(
     uow: UnitOfWork, calendar: MarketCalendar, clock: Clock, reason: str, actor: str = ""
 ) -> MarketStatus:
-    """Take a day closed by mistake back to OFFLINE (recorded with ``reason``), then walk it
-    to where the calendar says it belongs now. Raises :class:`ReopenRefused` when the day
-    is not CLOSED, or when the calendar still says it is over (it would close again at once:
-    fix SESSION_OPEN/SESSION_CLOSE or the simulator's session first)."""
+    """Take a day closed by mistake back to OFFLINE (recorded with ``reason``); the next
+    ``advance`` (any frequent task, or the caller) initializes it again and walks it to
+    where the calendar says. Raises :class:`ReopenRefused` when the day is not CLOSED, or
+    when the calendar still says it is over (it would close again at once: fix
+    SESSION_OPEN/SESSION_CLOSE or the simulator's session first)."""
     now = clock.now()
     day = kst_date(now)
     session = calendar.session(day)
@@ -175,9 +178,9 @@ def reopen(
                 f"{_hm(session.auction_ends_at) if session else '-'}); reopening would close "
                 "it again: fix SESSION_OPEN/SESSION_CLOSE or the simulator's session first"
             )
-        _apply(uow, day, state, _E.REOPEN, now, actor, f"reopened by hand: {reason}"[:200])
+        state = _apply(uow, day, state, _E.REOPEN, now, actor, f"reopened by hand: {reason}"[:200])
         uow.commit()
-    return advance(uow, calendar, clock, actor)
+    return MarketStatus(day, state, session)
 
 
 def _hm(moment: datetime) -> str:

@@ -29,7 +29,9 @@ def test_a_wrongly_closed_day_is_reopened_and_trades() -> None:
     uow = closed_day(calendar, clock)
     assert market.advance(uow, calendar, clock).state is MarketState.CLOSED  # stuck before
     status = market.reopen(uow, calendar, clock, "SESSION_OPEN was missing", "cli")
-    assert status.state is MarketState.TRADING
+    assert status.state is MarketState.OFFLINE
+    initialized = market.advance(uow, calendar, clock, "worker", initialize=lambda: 9_000_000)
+    assert initialized.state is MarketState.TRADING
     steps = [(t.from_state, t.to_state, t.event) for t in reversed(uow.audit.recent(10))]
     assert ("CLOSED", "OFFLINE", "reopen") in steps
     reopened = next(t for t in uow.audit.recent(10) if t.event == "reopen")
@@ -50,3 +52,15 @@ def test_only_a_closed_day_is_reopened() -> None:
     market.advance(uow, calendar, clock)
     with pytest.raises(market.ReopenRefused, match="TRADING, not CLOSED"):
         market.reopen(uow, calendar, clock, "x", "cli")
+
+
+def test_initializing_again_keeps_the_days_opening_cash() -> None:
+    clock, calendar, uow = FakeClock(TEN), FakeCalendar(), FakeUnitOfWork()
+    market.advance(uow, calendar, clock, "worker", initialize=lambda: 10_000_000)
+    with uow:  # the day trades, then a wrong close
+        uow.market.save(TEN.date(), MarketState.TRADING, MarketState.CLOSED, "test")
+        uow.commit()
+    market.reopen(uow, calendar, clock, "wrong close", "cli")
+    market.advance(uow, calendar, clock, "worker", initialize=lambda: 7_500_000)
+    with uow:
+        assert uow.market.opening_cash(TEN.date()) == 10_000_000  # settlement counts from it
