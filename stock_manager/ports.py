@@ -27,7 +27,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.market import MarketState
-from stock_manager.domain.orders import Fill, Order, OrderStatus
+from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
@@ -94,8 +94,12 @@ class Broker(Protocol):
         self, broker_order_no: str, branch: str, request: OrderRequest, all_remaining: bool = True
     ) -> OrderAck: ...
 
-    def orders(self, day: date) -> list[BrokerOrder]:
-        """The day's orders with their cumulative fills (inquire-daily-ccld)."""
+    def orders(
+        self, day: date, symbol: str | None = None, side: Side | None = None
+    ) -> list[BrokerOrder]:
+        """The day's orders with their cumulative fills (inquire-daily-ccld), narrowed to one
+        symbol and side where given. Complete or ``BrokerReadIncomplete``: a row missing from
+        what this returns is proof that the broker has no such order."""
         ...
 
     def is_trading_day(self, day: date) -> bool | None:
@@ -185,6 +189,25 @@ class Notifier(Protocol):
     def send(self, notice: Notice) -> None:
         """Queue a notice; never blocks trading on delivery."""
         ...
+
+
+class TaskQueue(Protocol):
+    """Follow-up work for a worker, after the current transaction committed (Celery in a
+    deployment: ``send_task``). Task names are ``tasks.<module>.<function>``; arguments are
+    plain JSON values."""
+
+    def enqueue(self, task: str, args: Sequence[object] = (), countdown: float = 0.0) -> None: ...
+
+
+class PendingTasks:
+    """A ``TaskQueue`` that keeps what it is given, for use cases run outside a worker (the
+    CLI, tests): nothing runs unless someone reads ``pending``."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, tuple[object, ...], float]] = []
+
+    def enqueue(self, task: str, args: Sequence[object] = (), countdown: float = 0.0) -> None:
+        self.pending.append((task, tuple(args), countdown))
 
 
 class SymbolRepository(Protocol):

@@ -244,9 +244,15 @@ class FakeBroker:
         self.rows[new.broker_order_no] = replace(new, order_type=request.order_type)
         return self._ack(new)
 
-    def orders(self, day: date) -> list[BrokerOrder]:
-        self._enter("orders", day)
-        return [r for r in self.rows.values() if r.trading_day == day]
+    def orders(
+        self, day: date, symbol: str | None = None, side: Side | None = None
+    ) -> list[BrokerOrder]:
+        self._enter("orders", day, symbol, side)
+        return [
+            r
+            for r in self.rows.values()
+            if r.trading_day == day and symbol in (None, r.symbol) and side in (None, r.side)
+        ]
 
     def is_trading_day(self, day: date) -> bool | None:
         self._enter("is_trading_day", day)
