@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     task_soft_time_limit: float = Field(default=45.0, gt=0)
     task_time_limit: float = Field(default=60.0, gt=0)
     broker_visibility_timeout: float = Field(default=300.0, gt=0)
+    # An UNKNOWN order missing from a complete read begun this long after its send ended is
+    # proven absent (⚠ how long KIS takes to list a new order is not documented).
+    unknown_propagation_seconds: float = Field(default=3.0, ge=0, le=120)
 
     # -- schedule (Asia/Seoul) -------------------------------------------------------------
     market_open_time: time = time(8, 50)

@@ -7,7 +7,7 @@ from typing import Any
 from stock_manager.celery_app import app
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.orders import OrderType
-from stock_manager.services import orders, sync
+from stock_manager.services import orders, resolver, sync
 from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.prices import ExitPlan, exit_now
 from stock_manager.services.wire import notice_from_wire
@@ -37,6 +37,12 @@ def enter(
 @app.task
 def exit(symbol: str, reason: str, detail: str = "") -> str:
     return exit_now(context(), ExitPlan(symbol, ExitReason(reason), detail)).outcome.value
+
+
+@app.task
+def resolve_order(order_id: int, attempt: int = 1) -> str:
+    """Decide an UNKNOWN order from the broker's history; look again later if it cannot yet."""
+    return resolver.resolve_with_follow_up(context(), order_id, attempt).value
 
 
 @app.task

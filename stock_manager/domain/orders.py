@@ -193,6 +193,9 @@ class Order:
     fence: int = 0
     id: int | None = None
     created_at: datetime | None = None
+    # When the ledger last changed this order: for an UNKNOWN order, when the send ended
+    # without a trustworthy answer (the resolver proves absence from then on).
+    updated_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:

@@ -141,6 +141,7 @@ def open_order(
             purpose,
             fence=w.fence,
             created_at=w.at,
+            updated_at=w.at,
         )
     )
     audit(
@@ -167,7 +168,9 @@ def change_order(
     fills: list[Fill] | None = None,
 ) -> Order:
     """Save an order's new status and fills, then let the symbol follow from them."""
-    saved = uow.orders.save(before, replace(after, fence=max(before.fence, w.fence)))
+    saved = uow.orders.save(
+        before, replace(after, fence=max(before.fence, w.fence), updated_at=w.at)
+    )
     for fill in fills or []:
         uow.fills.add(before.id or 0, fill)
     if before.status is not after.status:

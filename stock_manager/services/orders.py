@@ -35,6 +35,8 @@ from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
 from stock_manager.services.ledger import Writer, change_order, open_order
+from stock_manager.services.resolver import Resolution, follow_up, resolve_under_lease
+from stock_manager.services.writes import send_notices, writer
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +55,6 @@ class SendResult:
     outcome: Outcome
     order_id: int | None = None
     detail: str = ""
-
-
-def writer(ctx: ServiceContext, lease: HeldLease) -> Writer:
-    return Writer(lease.fence, ctx.clock.now(), ctx.actor)
-
-
-def send_notices(ctx: ServiceContext, w: Writer) -> None:
-    for notice in w.notices:
-        ctx.notifier.send(notice)
-    w.notices.clear()
 
 
 def enter(
@@ -202,7 +194,8 @@ def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane)
         with using_lane(lane):
             ack = ctx.broker.submit(request)
     except OrderOutcomeUnknown as exc:
-        return _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
+        recorded = _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
+        return look_up(ctx, lease, recorded)
     except BrokerRejected as exc:
         return _record(ctx, lease, order, OrderEvent.REJECTED, f"{exc.code} {exc}".strip())
     except BrokerError as exc:  # refused before anything was executed
@@ -210,6 +203,26 @@ def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane)
     return _record(ctx, lease, order, OrderEvent.ACCEPTED, "", ack)
 
 
+def look_up(ctx: ServiceContext, lease: HeldLease, sent: SendResult) -> SendResult:
+    """After an ambiguous send: look the order up at once (the broker may list it already)
+    and, while it stays undecided, have a worker look again on a short backoff."""
+    if sent.outcome is not Outcome.UNKNOWN or sent.order_id is None:
+        return sent
+    try:
+        resolution = resolve_under_lease(ctx, lease, sent.order_id)
+    except BrokerError as exc:  # a failed read proves nothing: look again later
+        log.warning("could not look up %s at once: %s", sent.order_id, exc)
+        resolution = Resolution.WAITING
+    if resolution is Resolution.WAITING:
+        with ctx.uow as uow:
+            order = uow.orders.get(sent.order_id)
+        if order is not None:
+            follow_up(ctx, order, attempt=0)
+    outcome = _RESOLVED.get(resolution, Outcome.UNKNOWN)
+    return SendResult(outcome, sent.order_id, f"{sent.detail}; {resolution.value}")
+
+
+_RESOLVED = {Resolution.ADOPTED: Outcome.SUBMITTED, Resolution.PROVEN_ABSENT: Outcome.REJECTED}
 _OUTCOMES = {
     OrderEvent.ACCEPTED: Outcome.SUBMITTED,
     OrderEvent.REJECTED: Outcome.REJECTED,

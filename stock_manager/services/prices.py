@@ -21,13 +21,8 @@ from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
-from stock_manager.services.orders import (
-    SendResult,
-    exit_position,
-    open_in,
-    send_opened,
-    writer,
-)
+from stock_manager.services.orders import SendResult, exit_position, open_in, send_opened
+from stock_manager.services.writes import writer
 
 log = logging.getLogger(__name__)
 HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)

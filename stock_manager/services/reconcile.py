@@ -28,8 +28,9 @@ from stock_manager.ports import Lane, NoticeLevel, using_lane
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, quarantine, save_symbol
-from stock_manager.services.orders import send_notices, writer
-from stock_manager.services.sync import UNSETTLED, broker_orders, sync_symbols
+from stock_manager.services.resolver import read_view
+from stock_manager.services.sync import UNSETTLED, sync_symbols
+from stock_manager.services.writes import send_notices, writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,11 @@ log = logging.getLogger(__name__)
 
 def reconcile(ctx: ServiceContext) -> ReconcileReport:
     day = kst_date(ctx.clock.now())
-    rows = broker_orders(ctx, day)
+    view = read_view(ctx, day)  # complete, or BrokerReadIncomplete: nothing is fixed from less
     with ctx.uow as uow:
         unsettled = {o.symbol for o in uow.orders.find(day=day, statuses=UNSETTLED)}
-    sync_symbols(ctx, unsettled, rows)
-    snapshot = _snapshot(ctx, rows)
+    sync_symbols(ctx, unsettled, view)
+    snapshot = _snapshot(ctx, list(view.rows))
     differences, skipped = [], []
     # Foreign orders count on their own: a buy placed by hand may be in neither the ledger
     # nor the balance yet, and must quarantine the symbol before it fills into an "orphan".
