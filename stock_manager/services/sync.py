@@ -83,6 +83,11 @@ def sync_symbols(
     return SyncResult(seen, changed, tuple(busy), tuple(failed))
 
 
+def sync_under_lease(ctx: ServiceContext, lease: HeldLease) -> int:
+    """Sync ``lease``'s symbol from a complete read of its orders; how many orders moved."""
+    return _sync_symbol(ctx, lease, None)[1]
+
+
 def _sync_symbol(ctx: ServiceContext, lease: HeldLease, view: BrokerView | None) -> tuple[int, int]:
     day = kst_date(ctx.clock.now())
     with ctx.uow as uow:
