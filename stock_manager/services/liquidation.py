@@ -23,7 +23,6 @@ chain. Past the hard cut nothing more is sent and anything left raises a critica
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -37,6 +36,7 @@ from stock_manager.ports import Lane, Notice, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import symbol_lease
 from stock_manager.services.orders import sell_under_lease
 from stock_manager.services.reconcile import reconcile
@@ -88,9 +88,12 @@ def _round(
     ctx: ServiceContext, now: datetime, session: TradingSession | None, only: str | None
 ) -> RoundReport:
     past_hard_cut = session is not None and now >= session.hard_cut
-    actions = _guarded(ctx, "reconcile", lambda: _reconcile(ctx))
+    actions = [
+        guarded(ctx, "liquidation: reconcile", partial(_reconcile, ctx), "reconcile: failed")
+    ]
     for symbol in _in_play(ctx, only):
-        actions += _guarded(ctx, symbol, partial(_liquidate, ctx, symbol, past_hard_cut))
+        step = partial(_liquidate, ctx, symbol, past_hard_cut)
+        actions.append(per_symbol(ctx, symbol, "liquidation", step, f"{symbol}: failed"))
     remaining = _still_held(ctx, only)
     flat = not remaining and _broker_flat(ctx, only)
     if flat:
@@ -105,24 +108,6 @@ def _round(
 def _reconcile(ctx: ServiceContext) -> str:
     report = reconcile(ctx)
     return f"reconciled: {report.fixed} fixed"
-
-
-def _guarded(ctx: ServiceContext, what: str, action: Callable[[], str]) -> list[str]:
-    """Run one step; an error is reported and alerted, and the round goes on."""
-    try:
-        return [action()]
-    except Exception as exc:
-        log.exception("liquidation step %s failed", what)
-        ctx.notifier.send(
-            Notice(
-                "liquidation_error",
-                "error",
-                f"Liquidation: {what} failed",
-                f"{type(exc).__name__}: {exc}; the next round tries again",
-                thread_key=f"liquidation:{kst_date(ctx.clock.now())}:{what}",
-            )
-        )
-        return [f"{what}: failed ({type(exc).__name__})"]
 
 
 def _in_play(ctx: ServiceContext, only: str | None) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
@@ -20,6 +21,7 @@ from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
+from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
 from stock_manager.services.orders import SendResult, exit_position, open_in, send_opened
@@ -62,12 +64,19 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         quote = quotes.get(trade.symbol)
         if quote is None:
             continue
-        marked = mark(ctx, trade.symbol, quote.price) or trade
-        plan = None if due else exit_due(ctx, marked, quote.price, now)
+        step = partial(_mark_and_judge, ctx, trade, quote.price, now, due)
+        plan = per_symbol(ctx, trade.symbol, "price check", step, None)
         if plan:
             exits.append(plan)
-    _check_daily_loss(ctx, now)
+    guarded(ctx, "daily loss check", partial(_check_daily_loss, ctx, now), None)
     return PriceCheck(len(held), tuple(exits), due)
+
+
+def _mark_and_judge(
+    ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime, due: bool
+) -> ExitPlan | None:
+    marked = mark(ctx, trade.symbol, price) or trade
+    return None if due else exit_due(ctx, marked, price, now)
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import partial
 
 from stock_manager.domain.broker import AccountBalance, BrokerOrder, Holding
 from stock_manager.domain.clock import kst_date
@@ -26,6 +27,7 @@ from stock_manager.domain.records import RecoveryEntry, RecoveryKind
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.ports import Lane, NoticeLevel, using_lane
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, quarantine, save_symbol
 from stock_manager.services.resolver import read_view
@@ -77,7 +79,10 @@ def reconcile(ctx: ServiceContext) -> ReconcileReport:
         difference = classify(snapshot, symbol)
         if difference is None:
             continue
-        fixed = _fix(ctx, snapshot, difference)
+        skipped_one = replace(difference, action="skipped")
+        fixed = per_symbol(
+            ctx, symbol, "reconcile", partial(_fix, ctx, snapshot, difference), skipped_one
+        )
         differences.append(fixed)
         if fixed.action == "skipped":
             skipped.append(symbol)

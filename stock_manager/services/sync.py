@@ -12,12 +12,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
-from stock_manager.domain.broker import BrokerError, BrokerOrder, ExecutionNotice
+from stock_manager.domain.broker import BrokerOrder, ExecutionNotice
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderEvent, OrderStatus
 from stock_manager.ports import UnitOfWork
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import OrderFact, Writer, apply_fact, change_order
 from stock_manager.services.resolver import BrokerView, Resolution, read_view, resolve_unknown
@@ -73,13 +75,13 @@ def sync_symbols(
             if lease is None:
                 busy.append(symbol)
                 continue
-            try:
-                count, moved = _sync_symbol(ctx, lease, view)
-            except BrokerError as exc:
-                log.warning("could not sync %s: %s", symbol, exc)
+            synced = per_symbol(
+                ctx, symbol, "order sync", partial(_sync_symbol, ctx, lease, view), None
+            )
+            if synced is None:
                 failed.append(symbol)
                 continue
-            seen, changed = seen + count, changed + moved
+            seen, changed = seen + synced[0], changed + synced[1]
     return SyncResult(seen, changed, tuple(busy), tuple(failed))
 
 
