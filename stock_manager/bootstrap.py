@@ -169,6 +169,7 @@ class Container:
                 s.max_orders_per_minute,
             ),
             scan=ScanPolicy(universe=tuple(s.universe)),
+            external_holdings=s.external_holdings,
             liquidation=LiquidationPolicy(
                 escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
                 round_interval=s.liquidation_round_seconds,

@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     take_profit_pct: Decimal = Field(default=Decimal("5.0"), gt=0)
     trailing_stop_pct: Decimal = Field(default=Decimal("2.0"), gt=0, lt=30)
     max_holding_minutes: int = Field(default=120, gt=0)
+    # Shares the system did not open (carried over, bought by hand): manage (exit rules and
+    # liquidation apply), ignore (left alone, outside liquidation), liquidate (sold at once).
+    external_holdings: Literal["manage", "ignore", "liquidate"] = "manage"
     commission_rate: Decimal = Field(default=Decimal("0.000140527"), ge=0, lt=1)
     sell_tax_rate: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
     fee_rounding: FeeRounding = FeeRounding.FLOOR

@@ -28,6 +28,7 @@ from stock_manager.domain.broker import (
 )
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
+from stock_manager.domain.pnl import PositionAdjustment
 from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
@@ -254,6 +255,14 @@ class FillRepository(Protocol):
     def for_day(self, day: date) -> list[Fill]: ...
 
 
+class AdjustmentRepository(Protocol):
+    def add(self, key: str, adjustment: PositionAdjustment) -> bool:
+        """Record an adjustment once per ``key``; ``False`` if the key was recorded before."""
+        ...
+
+    def for_day(self, day: date) -> list[PositionAdjustment]: ...
+
+
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
@@ -314,6 +323,7 @@ class UnitOfWork(Protocol):
     symbols: SymbolRepository
     orders: OrderRepository
     fills: FillRepository
+    adjustments: AdjustmentRepository
     market: MarketRepository
     audit: AuditLog
     recovery: RecoveryLog

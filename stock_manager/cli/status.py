@@ -13,16 +13,24 @@ from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.services.status import StatusSnapshot, snapshot
 
+_EXTERNAL = {
+    "manage": "managed (EXTERNAL_HOLDINGS=manage: exit rules and liquidation apply)",
+    "ignore": "left alone (EXTERNAL_HOLDINGS=ignore: state IGNORED, outside liquidation)",
+    "liquidate": "sold at once (EXTERNAL_HOLDINGS=liquidate)",
+}
+
 
 def _hms(moment: datetime | None) -> str:
     return moment.astimezone(KST).strftime("%H:%M:%S") if moment else "-"
 
 
-def render(snap: StatusSnapshot, console: Console) -> None:
+def render(snap: StatusSnapshot, console: Console, external_holdings: str = "manage") -> None:
     console.print(f"[bold]market[/] {snap.day}  [bold cyan]{snap.market.value}[/]")
+    console.print(f"[bold]holdings the system did not open[/] {_EXTERNAL[external_holdings]}")
     symbols = Table(
         "symbol",
         "state",
+        "strategy",
         "qty",
         "avg price",
         "last",
@@ -35,6 +43,7 @@ def render(snap: StatusSnapshot, console: Console) -> None:
         symbols.add_row(
             s.symbol,
             s.state.value,
+            s.strategy,
             f"{s.quantity:,}",
             f"{s.average_price:,.0f}",
             f"{s.last_price:,}",
@@ -74,4 +83,4 @@ def render(snap: StatusSnapshot, console: Console) -> None:
 def status() -> None:
     """Show the market state, symbol states, open orders, leases and workers."""
     c = container()
-    render(snapshot(c.uow(), c.lease_lock, c.clock), Console())
+    render(snapshot(c.uow(), c.lease_lock, c.clock), Console(), c.settings.external_holdings)

@@ -203,6 +203,7 @@ class BrokerOrder:
     remaining_quantity: int
     cancelled: bool = False
     rejected_quantity: int = 0
+    cancel_order: bool = False  # a 취소 row: the cancel of ``original_order_no``, never a fill
 
     @property
     def is_open(self) -> bool:

@@ -143,6 +143,7 @@ class OrderPurpose(Enum):
     ENTRY = "entry"
     EXIT = "exit"
     LIQUIDATION = "liquidation"
+    EXTERNAL = "external"  # placed at the broker by someone else (by hand, another program)
 
 
 def idempotency_key(trading_day: date, symbol: str, side: Side, trade: int, attempt: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.fees import FeeSchedule
@@ -70,6 +71,9 @@ class TradingPolicy:
     scan: ScanPolicy = field(default_factory=ScanPolicy)
     liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
     exit_order_type: OrderType = OrderType.BEST  # 최유리지정가: fills against the best bid
+    # Shares the system did not open: "manage" (exit rules and liquidation apply), "ignore"
+    # (left alone, kept out of liquidation and its flat check) or "liquidate" (sold at once).
+    external_holdings: Literal["manage", "ignore", "liquidate"] = "manage"
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,12 @@ def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) ->
 def settle_symbol(
     uow: UnitOfWork, w: Writer, order: Order, fills: list[Fill]
 ) -> SymbolTrade | None:
-    """Update the symbol's position from fills and move its state by the order's outcome."""
+    """Update the symbol's position from fills and move its state by the order's outcome.
+
+    Orders we did not send (``EXTERNAL``) move nothing here: reconciliation takes the
+    position from the broker's balance."""
+    if order.purpose is OrderPurpose.EXTERNAL:
+        return uow.symbols.get(order.symbol)
     trade = uow.symbols.get(order.symbol)
     if trade is None:
         log.error("order %s has no symbol row", order.idempotency_key)

@@ -115,7 +115,8 @@ def _in_play(ctx: ServiceContext, only: str | None) -> list[str]:
     with ctx.uow as uow:
         trades = uow.symbols.find((*HELD, SymbolState.ENTERING))
         live = uow.orders.find(day=kst_date(ctx.clock.now()), statuses=UNSETTLED)
-    symbols = {t.symbol for t in trades} | {o.symbol for o in live}
+        ignored = {t.symbol for t in uow.symbols.find([SymbolState.IGNORED])}
+    symbols = ({t.symbol for t in trades} | {o.symbol for o in live}) - ignored
     return sorted(s for s in symbols if only in (None, s))
 
 
@@ -176,7 +177,13 @@ def _broker_flat(ctx: ServiceContext, only: str | None) -> bool:
     except BrokerError as exc:
         log.warning("could not read the balance to confirm flat: %s", exc)
         return False
-    left = [h.symbol for h in balance.holdings if h.quantity > 0 and only in (None, h.symbol)]
+    with ctx.uow as uow:  # shares left alone by EXTERNAL_HOLDINGS=ignore are not ours to sell
+        ignored = {t.symbol for t in uow.symbols.find([SymbolState.IGNORED])}
+    left = [
+        h.symbol
+        for h in balance.holdings
+        if h.quantity > 0 and only in (None, h.symbol) and h.symbol not in ignored
+    ]
     if left:
         log.warning("the ledger is flat but the broker holds %s", ", ".join(left))
     return not left

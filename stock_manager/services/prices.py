@@ -21,6 +21,7 @@ from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
+from stock_manager.services.external import EXTERNAL_STRATEGY
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
@@ -201,6 +202,8 @@ def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime)
     the scan's), whatever orders it has in flight."""
     if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
+    if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
+        return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
     reason = ctx.trading.exits.evaluate(
         trade.average_price, trade.high_water, price, trade.entered_at, now
     )

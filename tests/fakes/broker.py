@@ -314,6 +314,7 @@ class FakeBroker:
             remaining_quantity=remaining,
             cancelled=cancelled,
             rejected_quantity=0,
+            cancel_order=cancelled,  # a 취소 row, as KIS lists it
         )
         self.rows[row.broker_order_no] = row
         return row
