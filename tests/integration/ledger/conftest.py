@@ -49,6 +49,12 @@ def backend() -> str:
 
 
 @pytest.fixture
+def sim_settings() -> dict[str, Any]:
+    """``SimConfig`` values a module wants on top of ``SIM`` (a dialect, a rate limit)."""
+    return {}
+
+
+@pytest.fixture
 def stack_settings() -> dict[str, str]:
     return {}
 
@@ -57,6 +63,7 @@ def stack_settings() -> dict[str, str]:
 def stack(
     backend: str,
     stack_settings: dict[str, str],
+    sim_settings: dict[str, Any],
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -75,7 +82,7 @@ def stack(
         database = str(request.getfixturevalue("sqlite_url"))
         namespace = ""
         backend_env = {"LOCK_BACKEND": "sql"}
-    sim = SimServer(SimConfig(**SIM)).start()
+    sim = SimServer(SimConfig(**{**SIM, **sim_settings})).start()
     data_dir = tmp_path / "xdg" / "stock-manager"  # DATA_DIR's default under XDG_DATA_HOME
     now = datetime.now(KST)
     env = {
