@@ -45,8 +45,9 @@ from stock_manager.domain.orders import OrderStatus, OrderType
 from stock_manager.ports import Lane, PendingTasks, using_lane
 from stock_manager.services import market
 from stock_manager.services.context import ServiceContext
-from stock_manager.services.orders import enter
+from stock_manager.services.orders import cancel_order, enter
 from stock_manager.services.resolver import resolve_with_follow_up
+from stock_manager.services.sync import sync_orders
 from stock_manager.sim import SimConfig, SimServer
 
 GOAL_P99 = 5.0
@@ -148,9 +149,12 @@ def measure(dialect: str, samples: int, work: Path, seed: int) -> dict[str, list
             sent = enter(ctx, symbol, 1, lower, OrderType.LIMIT, "bench")
             httpx.post(f"{sim.rest_url}/_sim/faults", json={"reset": True})
             worker.take()
-            latencies["found" if placed else "absent"].append(
-                decide(ctx, worker, sent.order_id or 0)
-            )
+            if sent.order_id is None:
+                raise RuntimeError(f"{symbol}: the entry was not written: {sent}")
+            kind = "found" if placed else "absent"
+            latencies[kind].append(decide(ctx, worker, sent.order_id))
+            cancel_order(ctx, sent.order_id)  # the symbol is FLAT again for its next turn
+            sync_orders(ctx)
             progress(dialect, n + 1, samples)
     finally:
         stop.set()
