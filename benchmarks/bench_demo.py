@@ -62,6 +62,7 @@ class Launch:
                 stdout=sink,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "TERM": "dumb", "COLUMNS": "120"},
+                cwd=work,  # not the checkout: ``-m`` would import its code over the venv's
             )
 
     def poll(self) -> DemoRun | None:
@@ -118,10 +119,12 @@ def main() -> int:
     results = run_all(args.runs, args.parallel, args.python, args.minutes)
     row = summary(args.python, results)
     print(f"\nload at start {load:.2f}, at end {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
-    print(
-        f"{row['ok']}/{row['runs']} exit 0; start-up median {row['startup_median_s']:.1f} s, "
-        f"max {row['startup_max_s']:.1f} s; wall median {row['wall_median_s']:.0f} s"
+    startup = (
+        f"start-up median {row['startup_median_s']:.1f} s, max {row['startup_max_s']:.1f} s"
+        if row["startup_median_s"] is not None
+        else "no run started"
     )
+    print(f"{row['ok']}/{row['runs']} exit 0; {startup}; wall median {row['wall_median_s']:.0f} s")
     for failed in (r for r in results if r.exit_code != 0):
         print(f"--- run {failed.index + 1} ---\n{failed.tail}")
     out = REPO / "benchmarks" / "results" / "demo.json"

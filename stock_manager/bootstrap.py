@@ -32,7 +32,15 @@ from stock_manager.config import Settings, get_settings
 from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES, OrderType
 from stock_manager.domain.risk import RiskLimits
-from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, RateLimiter
+from stock_manager.ports import (
+    Broker,
+    Clock,
+    LeaseLock,
+    MarketCalendar,
+    Notifier,
+    RateLimiter,
+    TaskQueue,
+)
 from stock_manager.services.context import (
     LedgerPolicy,
     LiquidationPolicy,
@@ -172,6 +180,7 @@ class Container:
                 s.max_orders_per_minute,
             ),
             scan=ScanPolicy(universe=tuple(s.universe), filters=tuple(s.scan_filters)),
+            external_holdings=s.external_holdings,
             liquidation=LiquidationPolicy(
                 escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
                 round_interval=s.liquidation_round_seconds,
@@ -189,7 +198,15 @@ class Container:
             fees=s.fee_schedule(),
             order_types=types,
             dead_man_seconds=s.dead_man_seconds,
+            unknown_propagation=timedelta(seconds=s.unknown_propagation_seconds),
         )
+
+    @cached_property
+    def tasks(self) -> TaskQueue:
+        """Follow-up tasks go to the Celery broker (the app loads on first use)."""
+        from stock_manager.adapters.celery_tasks import CeleryTaskQueue
+
+        return CeleryTaskQueue()
 
     def context(self) -> ServiceContext:
         """Everything a use case needs, for this process."""
@@ -203,6 +220,7 @@ class Container:
             policy=self.ledger_policy,
             trading=self.trading_policy,
             actor=process_identity(),
+            tasks=self.tasks,
         )
 
     @cached_property

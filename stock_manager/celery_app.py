@@ -149,8 +149,11 @@ def _on_shutdown(**_: Any) -> None:
 
 @task_success.connect
 def _on_success(sender: Any = None, result: Any = None, **_: Any) -> None:
+    from tasks._runtime import Contained
+
     value = result if isinstance(result, int) and not isinstance(result, bool) else None
-    _guard(_record_run, name=getattr(sender, "name", "?"), value=value, ok=True)
+    ok = not isinstance(result, Contained)  # it kept an exception in: a failure all the same
+    _guard(_record_run, name=getattr(sender, "name", "?"), value=value, ok=ok)
 
 
 @task_failure.connect

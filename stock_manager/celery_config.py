@@ -13,10 +13,14 @@ from typing import Any
 from celery.schedules import crontab
 from kombu.entity import Queue
 
-from stock_manager.adapters import beat
+from stock_manager.adapters import beat, celery_transport
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import Settings
 from stock_manager.config_rules import BEAT_MAX_LOOP_INTERVAL
+
+# Every Redis URL in a process that builds our Celery configuration gets our transport (a
+# bad message cannot kill a consumer; the embedded server starts before the connection).
+celery_transport.install()
 
 QUEUES = ("scan", "prices", "ticks", "trading", "liquidation")
 TASK_MODULES = (

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
     task_soft_time_limit: float = Field(default=45.0, gt=0)
     task_time_limit: float = Field(default=60.0, gt=0)
     broker_visibility_timeout: float = Field(default=300.0, gt=0)
+    # An UNKNOWN order missing from a complete read begun this long after its send ended is
+    # proven absent (⚠ how long KIS takes to list a new order is not documented).
+    unknown_propagation_seconds: float = Field(default=3.0, ge=0, le=120)
 
     # -- schedule (Asia/Seoul) -------------------------------------------------------------
     market_open_time: time = time(8, 50)
@@ -151,6 +154,9 @@ class Settings(BaseSettings):
     take_profit_pct: Decimal = Field(default=Decimal("5.0"), gt=0)
     trailing_stop_pct: Decimal = Field(default=Decimal("2.0"), gt=0, lt=30)
     max_holding_minutes: int = Field(default=120, gt=0)
+    # Shares the system did not open (carried over, bought by hand): manage (exit rules and
+    # liquidation apply), ignore (left alone, outside liquidation), liquidate (sold at once).
+    external_holdings: Literal["manage", "ignore", "liquidate"] = "manage"
     commission_rate: Decimal = Field(default=Decimal("0.000140527"), ge=0, lt=1)
     sell_tax_rate: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
     fee_rounding: FeeRounding = FeeRounding.FLOOR

@@ -27,7 +27,8 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.market import MarketState
-from stock_manager.domain.orders import Fill, Order, OrderStatus
+from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
+from stock_manager.domain.pnl import PositionAdjustment
 from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
@@ -94,8 +95,12 @@ class Broker(Protocol):
         self, broker_order_no: str, branch: str, request: OrderRequest, all_remaining: bool = True
     ) -> OrderAck: ...
 
-    def orders(self, day: date) -> list[BrokerOrder]:
-        """The day's orders with their cumulative fills (inquire-daily-ccld)."""
+    def orders(
+        self, day: date, symbol: str | None = None, side: Side | None = None
+    ) -> list[BrokerOrder]:
+        """The day's orders with their cumulative fills (inquire-daily-ccld), narrowed to one
+        symbol and side where given. Complete or ``BrokerReadIncomplete``: a row missing from
+        what this returns is proof that the broker has no such order."""
         ...
 
     def is_trading_day(self, day: date) -> bool | None:
@@ -187,6 +192,25 @@ class Notifier(Protocol):
         ...
 
 
+class TaskQueue(Protocol):
+    """Follow-up work for a worker, after the current transaction committed (Celery in a
+    deployment: ``send_task``). Task names are ``tasks.<module>.<function>``; arguments are
+    plain JSON values."""
+
+    def enqueue(self, task: str, args: Sequence[object] = (), countdown: float = 0.0) -> None: ...
+
+
+class PendingTasks:
+    """A ``TaskQueue`` that keeps what it is given, for use cases run outside a worker (the
+    CLI, tests): nothing runs unless someone reads ``pending``."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, tuple[object, ...], float]] = []
+
+    def enqueue(self, task: str, args: Sequence[object] = (), countdown: float = 0.0) -> None:
+        self.pending.append((task, tuple(args), countdown))
+
+
 class SymbolRepository(Protocol):
     def get(self, symbol: str) -> SymbolTrade | None: ...
 
@@ -229,6 +253,14 @@ class FillRepository(Protocol):
     def for_order(self, order_id: int) -> list[Fill]: ...
 
     def for_day(self, day: date) -> list[Fill]: ...
+
+
+class AdjustmentRepository(Protocol):
+    def add(self, key: str, adjustment: PositionAdjustment) -> bool:
+        """Record an adjustment once per ``key``; ``False`` if the key was recorded before."""
+        ...
+
+    def for_day(self, day: date) -> list[PositionAdjustment]: ...
 
 
 class MarketRepository(Protocol):
@@ -291,6 +323,7 @@ class UnitOfWork(Protocol):
     symbols: SymbolRepository
     orders: OrderRepository
     fills: FillRepository
+    adjustments: AdjustmentRepository
     market: MarketRepository
     audit: AuditLog
     recovery: RecoveryLog

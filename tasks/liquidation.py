@@ -11,10 +11,11 @@ from celery import Task
 
 from stock_manager.celery_app import app
 from stock_manager.services.liquidation import liquidate_round
-from tasks._runtime import RETRY_READS, context
+from tasks._runtime import RETRY_READS, contained, context
 
 
 @app.task(bind=True, **RETRY_READS)
+@contained
 def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
     """One liquidation round; queues the next until the broker confirms flat or the hard cut."""
     ctx = context()
@@ -27,6 +28,7 @@ def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
 
 
 @app.task(bind=True, **RETRY_READS)
+@contained
 def liquidate_symbol(self: Task, symbol: str) -> list[str]:
     """Flatten one symbol the same way, leaving the rest of the book alone."""
     ctx = context()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from stock_manager.celery_app import app
 from stock_manager.services.health import dead_man_check
 from stock_manager.services.sweep import sweep_locks as sweep
-from tasks._runtime import RETRY_READS, context
+from tasks._runtime import RETRY_READS, contained, context
 
 
 @app.task(**RETRY_READS)
+@contained
 def sweep_locks() -> int:
     """Recover abandoned symbols, release expired leases, mark dead workers."""
     ctx = context()

@@ -5,28 +5,32 @@ from __future__ import annotations
 from stock_manager.celery_app import app
 from stock_manager.services import market
 from stock_manager.services.session import advance_day
-from tasks._runtime import RETRY_READS, context
+from tasks._runtime import RETRY_READS, contained, context
 
 
 @app.task(**RETRY_READS)
+@contained
 def open_session() -> str:
     """Initialize the day (token, balance, reconciliation) and walk it to READY or TRADING."""
     return advance_day(context()).state.value
 
 
 @app.task(**RETRY_READS)
+@contained
 def close_session() -> str:
     """Walk today's market state to CLOSED once the closing auction is over."""
     return advance_day(context()).state.value
 
 
 @app.task
+@contained
 def halt(reason: str = "halted by hand") -> str:
     ctx = context()
     return market.halt(ctx.uow, ctx.clock, reason, ctx.actor).value
 
 
 @app.task
+@contained
 def resume(reason: str = "resumed by hand") -> str:
     ctx = context()
     return market.resume(ctx.uow, ctx.clock, reason, ctx.actor).value

@@ -8,10 +8,11 @@ from stock_manager.celery_app import app
 from stock_manager.services import prices
 from stock_manager.services.liquidation import liquidation_due
 from stock_manager.services.session import advance_day
-from tasks._runtime import context, send_exits
+from tasks._runtime import contained, context, send_exits
 
 
 @app.task(acks_late=False)
+@contained
 def check_prices() -> int:
     """Mark held symbols, fan out the exits due, and start liquidation if it was missed."""
     ctx = context()
@@ -24,6 +25,7 @@ def check_prices() -> int:
 
 
 @app.task(acks_late=False)
+@contained
 def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None) -> str:
     """A trade print from the stream: evaluate exits for the symbol and sell at once."""
     _ = (volume, datetime.fromisoformat(at) if at else None)

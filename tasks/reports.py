@@ -12,10 +12,11 @@ from stock_manager.domain.clock import kst_date
 from stock_manager.ports import Notice
 from stock_manager.services.report import build_report
 from stock_manager.services.settlement import settle_day
-from tasks._runtime import RETRY_READS, context
+from tasks._runtime import RETRY_READS, contained, context
 
 
 @app.task(**RETRY_READS)
+@contained
 def daily_summary(day: str | None = None) -> int:
     """Settle the day, store its summary, post it with the chart; returns realized PnL."""
     ctx = context()

@@ -8,10 +8,11 @@ from stock_manager.services import scan
 from stock_manager.services.health import dead_man_check
 from stock_manager.services.liquidation import liquidation_due
 from stock_manager.services.session import advance_day
-from tasks._runtime import RETRY_READS, context, send_entries, send_exits
+from tasks._runtime import RETRY_READS, contained, context, send_entries, send_exits
 
 
 @app.task(**RETRY_READS)
+@contained
 def scan_candidates() -> int:
     """Scan, fan out the planned entries and strategy exits; returns entries planned."""
     ctx = context()

@@ -14,16 +14,24 @@ from stock_manager.cli.tables import orders_table
 from stock_manager.domain.clock import KST
 from stock_manager.services.status import StatusSnapshot, snapshot
 
+_EXTERNAL = {
+    "manage": "managed (EXTERNAL_HOLDINGS=manage: exit rules and liquidation apply)",
+    "ignore": "left alone (EXTERNAL_HOLDINGS=ignore: state IGNORED, outside liquidation)",
+    "liquidate": "sold at once (EXTERNAL_HOLDINGS=liquidate)",
+}
+
 
 def _hms(moment: datetime | None) -> str:
     return moment.astimezone(KST).strftime("%H:%M:%S") if moment else "-"
 
 
-def render(snap: StatusSnapshot, console: Console) -> None:
+def render(snap: StatusSnapshot, console: Console, external_holdings: str = "manage") -> None:
     console.print(f"[bold]market[/] {snap.day}  [bold cyan]{snap.market.value}[/]")
+    console.print(f"[bold]holdings the system did not open[/] {_EXTERNAL[external_holdings]}")
     symbols = Table(
         "symbol",
         "state",
+        "strategy",
         "qty",
         "avg price",
         "last",
@@ -36,6 +44,7 @@ def render(snap: StatusSnapshot, console: Console) -> None:
         symbols.add_row(
             s.symbol,
             s.state.value,
+            s.strategy,
             f"{s.quantity:,}",
             f"{s.average_price:,.0f}",
             f"{s.last_price:,}",
@@ -79,10 +88,16 @@ def status(as_json: bool) -> None:
     snap = snapshot(c.uow(), c.lease_lock, c.clock)
     leader = beat_leader(c)
     if as_json:
-        emit_json({**plain(snap), "beat_leader": leader})
+        emit_json(
+            {
+                **plain(snap),
+                "beat_leader": leader,
+                "external_holdings": c.settings.external_holdings,
+            }
+        )
         return
     out = console()
-    render(snap, out)
+    render(snap, out, c.settings.external_holdings)
     out.print(f"[bold]beat[/] {leader or 'no beat leads (none running, or Redis unreachable)'}")
 
 

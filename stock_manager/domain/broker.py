@@ -10,6 +10,7 @@ Every error type says what to do about it (see the tree below).
     ├── BrokerAuthError        token or key refused: refresh once, then stop
     ├── BrokerRateLimited      refused before execution: back off and retry
     ├── BrokerUnavailable      transient failure of a read: retry with backoff
+    │   └── BrokerReadIncomplete  a list could not be read to its end: nothing is proven absent
     ├── BrokerRejected         the broker said no to this request: do not retry it as is
     ├── BrokerValidationError  our request or its reply is malformed: a bug, do not retry
     └── OrderOutcomeUnknown    an order was sent but its fate is unknown: resolve, never resend
@@ -44,6 +45,12 @@ class BrokerRateLimited(BrokerError):
 
 class BrokerUnavailable(BrokerError):
     retryable = True
+
+
+class BrokerReadIncomplete(BrokerUnavailable):
+    """A list (order history, open orders, balance) could not be read to its last page: a
+    page cap, an error mid-paging, or a continuation key KIS repeated. What was read is not
+    a complete picture, so a row missing from it proves nothing."""
 
 
 class BrokerRejected(BrokerError):
@@ -196,6 +203,7 @@ class BrokerOrder:
     remaining_quantity: int
     cancelled: bool = False
     rejected_quantity: int = 0
+    cancel_order: bool = False  # a 취소 row: the cancel of ``original_order_no``, never a fill
 
     @property
     def is_open(self) -> bool:

@@ -17,6 +17,7 @@ class ExitReason(Enum):
     STRATEGY = "strategy"
     LIQUIDATION = "liquidation"
     MANUAL = "manual"
+    EXTERNAL = "external"  # shares the system did not open, with EXTERNAL_HOLDINGS=liquidate
 
 
 @dataclass(frozen=True, slots=True)

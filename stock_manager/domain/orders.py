@@ -143,6 +143,7 @@ class OrderPurpose(Enum):
     ENTRY = "entry"
     EXIT = "exit"
     LIQUIDATION = "liquidation"
+    EXTERNAL = "external"  # placed at the broker by someone else (by hand, another program)
 
 
 def idempotency_key(trading_day: date, symbol: str, side: Side, trade: int, attempt: int) -> str:
@@ -193,6 +194,9 @@ class Order:
     fence: int = 0
     id: int | None = None
     created_at: datetime | None = None
+    # When the ledger last changed this order: for an UNKNOWN order, when the send ended
+    # without a trustworthy answer (the resolver proves absence from then on).
+    updated_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:

@@ -3,6 +3,13 @@
 Every won is accounted for: buy commissions are allocated to the shares they bought (the
 last share of a lot takes the remainder), so the realized PnL of all closed trades plus the
 cost of the open lots always equals the cash that moved.
+
+Positions the ledger did not open enter as :class:`PositionAdjustment`: shares held since an
+earlier day, or found at the broker with no order to explain them, come in as a lot at the
+broker's average purchase price (``pchs_avg_pric``); shares that left without a sale leave
+their lots at cost. Fills of orders placed by hand are ordinary fills. So every sell finds
+its lots, and :func:`fifo` never raises: a sell that finds too few shares (the ledger and the
+broker disagree) is matched at its own price for the rest and reported in ``unmatched``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 from stock_manager.domain.orders import Fill, Side
 
@@ -32,6 +40,27 @@ class _Lot:
         self.quantity -= quantity
         self.commission -= share
         return quantity * self.price, share
+
+
+class AdjustmentKind(Enum):
+    CARRIED = "carried"  # held at the broker when the day began
+    ADOPTED = "adopted"  # appeared at the broker with no order of the day to explain it
+    DRIFT = "drift"  # the broker holds more or less than the ledger, with no order why
+
+
+@dataclass(frozen=True, slots=True)
+class PositionAdjustment:
+    """Shares that entered (``quantity`` > 0) or left (< 0) a position without a fill.
+
+    ``price`` is the per-share cost basis in won: the broker's average purchase price for
+    shares coming in; for shares going out it is informational (they leave at their cost)."""
+
+    symbol: str
+    quantity: int
+    price: int
+    at: datetime
+    kind: AdjustmentKind
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +93,7 @@ class OpenLot:
 class FifoResult:
     closed: tuple[ClosedTrade, ...]
     open_lots: tuple[OpenLot, ...]
+    unmatched: tuple[tuple[str, int], ...] = ()  # (symbol, shares) sold beyond the lots
 
     @property
     def realized(self) -> int:
@@ -77,33 +107,62 @@ class FifoResult:
         )
 
 
-def fifo(fills: Iterable[Fill], strategy_of: dict[str, str] | None = None) -> FifoResult:
-    """Match sells against earlier buys per symbol, in the order the fills happened.
+def fifo(
+    fills: Iterable[Fill],
+    strategy_of: dict[str, str] | None = None,
+    adjustments: Iterable[PositionAdjustment] = (),
+) -> FifoResult:
+    """Match sells against earlier lots per symbol, in the order things happened (an
+    adjustment before a fill at the same moment).
 
     Each sell fill closes one :class:`ClosedTrade` per lot it consumes, merged per sell fill.
-    A sell for more shares than are open raises ``ValueError``: the ledger is inconsistent.
-    """
+    Never raises: see the module docstring for what a sell without enough lots does."""
     lots: dict[str, deque[_Lot]] = defaultdict(deque)
     closed: list[ClosedTrade] = []
-    for fill in sorted(fills, key=lambda f: f.filled_at):
-        if fill.side is Side.BUY:
-            lots[fill.symbol].append(_Lot(fill.quantity, fill.price, fill.commission))
-            continue
-        closed.append(_close(lots[fill.symbol], fill, (strategy_of or {}).get(fill.symbol, "")))
+    unmatched: dict[str, int] = defaultdict(int)
+    events: list[tuple[datetime, int, Fill | PositionAdjustment]] = [
+        *((a.at, 0, a) for a in adjustments),
+        *((f.filled_at, 1, f) for f in fills),
+    ]
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, PositionAdjustment):
+            _adjust(lots[event.symbol], event)
+        elif event.side is Side.BUY:
+            lots[event.symbol].append(_Lot(event.quantity, event.price, event.commission))
+        else:
+            trade, short = _close(
+                lots[event.symbol], event, (strategy_of or {}).get(event.symbol, "")
+            )
+            closed.append(trade)
+            if short:
+                unmatched[event.symbol] += short
     open_lots = tuple(
         OpenLot(symbol, lot.quantity, lot.price, lot.commission)
         for symbol, queue in lots.items()
         for lot in queue
         if lot.quantity
     )
-    return FifoResult(tuple(closed), open_lots)
+    return FifoResult(tuple(closed), open_lots, tuple(sorted(unmatched.items())))
 
 
-def _close(queue: deque[_Lot], sell: Fill, strategy: str) -> ClosedTrade:
+def _adjust(queue: deque[_Lot], adjustment: PositionAdjustment) -> None:
+    if adjustment.quantity > 0:
+        queue.append(_Lot(adjustment.quantity, adjustment.price, 0))
+        return
+    remaining = -adjustment.quantity
+    while remaining and queue:
+        lot = queue[0]
+        taken = min(remaining, lot.quantity)
+        lot.take(taken)
+        remaining -= taken
+        if not lot.quantity:
+            queue.popleft()
+
+
+def _close(queue: deque[_Lot], sell: Fill, strategy: str) -> tuple[ClosedTrade, int]:
+    """The trade this sell closes, and how many of its shares found no lot."""
     remaining, cost, buy_commission = sell.quantity, 0, 0
-    while remaining:
-        if not queue:
-            raise ValueError(f"sell of {sell.quantity} {sell.symbol} exceeds the open lots")
+    while remaining and queue:
         lot = queue[0]
         taken = min(remaining, lot.quantity)
         notional, commission = lot.take(taken)
@@ -114,7 +173,8 @@ def _close(queue: deque[_Lot], sell: Fill, strategy: str) -> ClosedTrade:
         )
         if not lot.quantity:
             queue.popleft()
-    return ClosedTrade(
+    cost += remaining * sell.price  # shares without a lot: matched at the sell's own price
+    trade = ClosedTrade(
         symbol=sell.symbol,
         quantity=sell.quantity,
         buy_cost=cost,
@@ -124,6 +184,7 @@ def _close(queue: deque[_Lot], sell: Fill, strategy: str) -> ClosedTrade:
         closed_at=sell.filled_at,
         strategy=strategy,
     )
+    return trade, remaining
 
 
 @dataclass(frozen=True, slots=True)

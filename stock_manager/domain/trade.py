@@ -28,6 +28,7 @@ class SymbolState(Enum):
     HOLDING = "HOLDING"
     EXITING = "EXITING"
     QUARANTINED = "QUARANTINED"
+    IGNORED = "IGNORED"  # shares the system did not open, left alone (EXTERNAL_HOLDINGS=ignore)
 
     @property
     def in_flight(self) -> bool:
@@ -51,6 +52,7 @@ class SymbolEvent(Enum):
     ADOPT_HOLDING = "adopt_holding"  # reconciliation: the broker holds shares we did not know of
     ADJUST_QUANTITY = "adjust_quantity"  # reconciliation: the broker holds a different quantity
     POSITION_GONE = "position_gone"  # reconciliation: the broker holds none of what we recorded
+    IGNORE_HOLDING = "ignore_holding"  # reconciliation: shares we did not open, to leave alone
 
 
 _S, _E = SymbolState, SymbolEvent
@@ -77,6 +79,11 @@ SYMBOL_TRANSITIONS: TransitionTable[SymbolState, SymbolEvent] = TransitionTable(
         (_S.FLAT, _E.ADOPT_HOLDING): _S.HOLDING,
         (_S.HOLDING, _E.ADJUST_QUANTITY): _S.HOLDING,
         (_S.HOLDING, _E.POSITION_GONE): _S.FLAT,
+        (_S.FLAT, _E.IGNORE_HOLDING): _S.IGNORED,
+        (_S.IGNORED, _E.ADJUST_QUANTITY): _S.IGNORED,
+        (_S.IGNORED, _E.POSITION_GONE): _S.FLAT,
+        # The setting changed to manage or liquidate: the shares are taken on after all.
+        (_S.IGNORED, _E.ADOPT_HOLDING): _S.HOLDING,
     },
 )
 

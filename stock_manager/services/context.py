@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, OrderType
 from stock_manager.domain.risk import RiskLimits
-from stock_manager.ports import Broker, Clock, LeaseLock, MarketCalendar, Notifier, UnitOfWork
+from stock_manager.ports import (
+    Broker,
+    Clock,
+    LeaseLock,
+    MarketCalendar,
+    Notifier,
+    PendingTasks,
+    TaskQueue,
+    UnitOfWork,
+)
 from stock_manager.strategies.base import Strategy
 
 
@@ -19,8 +29,9 @@ class LedgerPolicy:
 
     lease_ttl: float = 90.0
     fees: FeeSchedule = field(default_factory=FeeSchedule)
-    # After this long, an order the broker's history does not show is proven absent.
-    unknown_grace: timedelta = timedelta(seconds=120)
+    # An UNKNOWN order missing from a complete read that began at least this long after its
+    # send ended is proven absent (⚠ how long KIS takes to list an order is unconfirmed).
+    unknown_propagation: timedelta = timedelta(seconds=3)
     # How far from our send time a broker order may lie and still match an ambiguous intent.
     match_window: timedelta = timedelta(seconds=120)
     # A worker whose heartbeat is older than this is recorded as gone.
@@ -60,6 +71,9 @@ class TradingPolicy:
     scan: ScanPolicy = field(default_factory=ScanPolicy)
     liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
     exit_order_type: OrderType = OrderType.BEST  # 최유리지정가: fills against the best bid
+    # Shares the system did not open: "manage" (exit rules and liquidation apply), "ignore"
+    # (left alone, kept out of liquidation and its flat check) or "liquidate" (sold at once).
+    external_holdings: Literal["manage", "ignore", "liquidate"] = "manage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +87,4 @@ class ServiceContext:
     policy: LedgerPolicy = field(default_factory=LedgerPolicy)
     trading: TradingPolicy = field(default_factory=TradingPolicy)
     actor: str = "local"
+    tasks: TaskQueue = field(default_factory=PendingTasks)

@@ -37,8 +37,9 @@ def read_book(uow: UnitOfWork, now: datetime) -> Book:
         trades = uow.symbols.find()
         orders = uow.orders.find(day=day)
         fills = uow.fills.for_day(day)
+        adjustments = uow.adjustments.for_day(day)
     marks = {t.symbol: t.last_price for t in trades if t.last_price}
-    result = fifo(fills)
+    result = fifo(fills, adjustments=adjustments)
     busy = [t for t in trades if t.state is not SymbolState.FLAT]
     pending = sum(
         o.remaining_quantity * o.price

@@ -141,6 +141,7 @@ def open_order(
             purpose,
             fence=w.fence,
             created_at=w.at,
+            updated_at=w.at,
         )
     )
     audit(
@@ -167,7 +168,9 @@ def change_order(
     fills: list[Fill] | None = None,
 ) -> Order:
     """Save an order's new status and fills, then let the symbol follow from them."""
-    saved = uow.orders.save(before, replace(after, fence=max(before.fence, w.fence)))
+    saved = uow.orders.save(
+        before, replace(after, fence=max(before.fence, w.fence), updated_at=w.at)
+    )
     for fill in fills or []:
         uow.fills.add(before.id or 0, fill)
     if before.status is not after.status:
@@ -237,7 +240,12 @@ def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) ->
 def settle_symbol(
     uow: UnitOfWork, w: Writer, order: Order, fills: list[Fill]
 ) -> SymbolTrade | None:
-    """Update the symbol's position from fills and move its state by the order's outcome."""
+    """Update the symbol's position from fills and move its state by the order's outcome.
+
+    Orders we did not send (``EXTERNAL``) move nothing here: reconciliation takes the
+    position from the broker's balance."""
+    if order.purpose is OrderPurpose.EXTERNAL:
+        return uow.symbols.get(order.symbol)
     trade = uow.symbols.get(order.symbol)
     if trade is None:
         log.error("order %s has no symbol row", order.idempotency_key)

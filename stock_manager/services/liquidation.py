@@ -5,10 +5,15 @@ the broker's balance shows nothing held or the hard cut passes. One round:
 
 1. entries stop (CLOSING when scheduled, STOPPED when started by hand);
 2. reconcile: fills applied, orphans adopted, so nothing the broker holds is missed;
-3. open buy orders are cancelled;
-4. each held symbol without a working sell gets a marketable limit sell at the best bid;
-   a sell still open after ``escalate_after`` is cancelled, and the next one goes at market;
-5. when the ledger holds nothing, the broker's balance must agree before it counts as flat.
+3. every symbol in play, each on its own (one symbol's error never stops another's exit),
+   under its lease: its live orders are cleared (``clearing.clear_the_way``: UNKNOWN orders
+   looked up, open buys cancelled, pending cancels sent again, a sell open longer than
+   ``escalate_after`` cancelled), then what it holds is sold: a marketable limit at the best
+   bid first, at market once a liquidation sell of the trade has been cancelled;
+4. when the ledger holds nothing, the broker's balance must agree before it counts as flat.
+
+Past the hard cut no sell is sent any more, but buys are still cancelled and unknown orders
+looked up, and a critical alert lists what the broker really holds and has open.
 
 A lease on ``LIQUIDATION_KEY`` that is never released but expires after one round interval
 spaces the rounds out, so any number of triggers (beat, deadline guard, by hand) make one
@@ -20,16 +25,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
+from stock_manager.domain.broker import BrokerError
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.session import TradingSession
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.ports import Lane, Notice, using_lane
 from stock_manager.services import market
+from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
-from stock_manager.services.orders import cancel_order, exit_position
+from stock_manager.services.isolation import guarded, per_symbol
+from stock_manager.services.leasing import symbol_lease
+from stock_manager.services.orders import sell_under_lease
 from stock_manager.services.reconcile import reconcile
+from stock_manager.services.sync import UNSETTLED
 
 log = logging.getLogger(__name__)
 LIQUIDATION_KEY = "__liquidation__"
@@ -77,66 +88,57 @@ def _round(
     ctx: ServiceContext, now: datetime, session: TradingSession | None, only: str | None
 ) -> RoundReport:
     past_hard_cut = session is not None and now >= session.hard_cut
-    reconcile(ctx)
-    actions: list[str] = []
-    if not past_hard_cut:
-        actions += _cancel_buys(ctx, only)
-        actions += _sell_everything(ctx, now, only)
+    actions = [
+        guarded(ctx, "liquidation: reconcile", partial(_reconcile, ctx), "reconcile: failed")
+    ]
+    for symbol in _in_play(ctx, only):
+        step = partial(_liquidate, ctx, symbol, past_hard_cut)
+        actions.append(per_symbol(ctx, symbol, "liquidation", step, f"{symbol}: failed"))
     remaining = _still_held(ctx, only)
     flat = not remaining and _broker_flat(ctx, only)
     if flat:
         log.info("liquidation complete: the broker holds nothing")
         return RoundReport(True, True, True, (), tuple(actions))
     if past_hard_cut:
-        _alert_left(ctx, remaining)
+        _alert_left(ctx, remaining, only)
         return RoundReport(True, True, False, remaining, tuple(actions), "hard cut passed")
     return RoundReport(True, False, False, remaining, tuple(actions))
 
 
-def _cancel_buys(ctx: ServiceContext, only: str | None) -> list[str]:
+def _reconcile(ctx: ServiceContext) -> str:
+    report = reconcile(ctx)
+    return f"reconciled: {report.fixed} fixed"
+
+
+def _in_play(ctx: ServiceContext, only: str | None) -> list[str]:
+    """Symbols that hold shares or may have orders at the broker."""
     with ctx.uow as uow:
-        buys = [
-            o
-            for o in uow.orders.find(
-                day=kst_date(ctx.clock.now()),
-                symbol=only,
-                statuses=(OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED),
-            )
-            if o.side is Side.BUY
-        ]
-    return [
-        f"cancel buy {o.symbol}: {cancel_order(ctx, o.id or 0, Lane.LIQUIDATION).outcome.value}"
-        for o in buys
-    ]
+        trades = uow.symbols.find((*HELD, SymbolState.ENTERING))
+        live = uow.orders.find(day=kst_date(ctx.clock.now()), statuses=UNSETTLED)
+        ignored = {t.symbol for t in uow.symbols.find([SymbolState.IGNORED])}
+    symbols = ({t.symbol for t in trades} | {o.symbol for o in live}) - ignored
+    return sorted(s for s in symbols if only in (None, s))
 
 
-def _sell_everything(ctx: ServiceContext, now: datetime, only: str | None) -> list[str]:
-    with ctx.uow as uow:
-        held = [t for t in uow.symbols.find(HELD) if only in (None, t.symbol) and t.quantity > 0]
-        orders = uow.orders.find(day=kst_date(now))
-    actions = []
-    for trade in held:
-        mine = [o for o in orders if o.symbol == trade.symbol and o.side is Side.SELL]
-        working = [o for o in mine if o.status.may_be_live]
-        if working:
-            actions += _escalate(ctx, working, now)
-        elif trade.state is not SymbolState.EXITING:
-            actions.append(_sell(ctx, trade, _level(mine, trade)))
-    return actions
-
-
-def _escalate(ctx: ServiceContext, working: list[Order], now: datetime) -> list[str]:
-    actions = []
-    for order in working:
-        age = now - order.created_at if order.created_at else None
-        if (
-            age is not None
-            and age >= ctx.trading.liquidation.escalate_after
-            and order.broker_order_no
-        ):
-            result = cancel_order(ctx, order.id or 0, Lane.LIQUIDATION)
-            actions.append(f"cancel stale sell {order.symbol}: {result.outcome.value}")
-    return actions
+def _liquidate(ctx: ServiceContext, symbol: str, past_hard_cut: bool) -> str:
+    with symbol_lease(ctx, symbol) as lease:
+        if lease is None:
+            return f"{symbol}: busy"
+        # Past the hard cut no more sells: cancel buys, look up unknowns, leave sells working.
+        clearance = clear_the_way(ctx, lease, Lane.LIQUIDATION, manage_sells=not past_hard_cut)
+        if past_hard_cut or clearance is not Clearance.CLEAR:
+            return f"{symbol}: {clearance.value}"
+        with ctx.uow as uow:
+            trade = uow.symbols.get(symbol)
+            orders = uow.orders.find(day=kst_date(ctx.clock.now()), symbol=symbol)
+        if trade is None or trade.quantity <= 0:
+            return f"{symbol}: nothing held"
+        level = _level([o for o in orders if o.side is Side.SELL], trade)
+        order_type, price = _sell_terms(ctx, symbol, level)
+        result = sell_under_lease(
+            ctx, lease, order_type, price, OrderPurpose.LIQUIDATION, f"liquidation level {level}"
+        )
+        return f"{symbol}: sell {order_type.name} {price}: {result.outcome.value} {result.detail}"
 
 
 def _level(sells: list[Order], trade: SymbolTrade) -> int:
@@ -151,17 +153,14 @@ def _level(sells: list[Order], trade: SymbolTrade) -> int:
     )
 
 
-def _sell(ctx: ServiceContext, trade: SymbolTrade, level: int) -> str:
-    order_type, price = ctx.trading.liquidation.escalation_order_type, 0
+def _sell_terms(ctx: ServiceContext, symbol: str, level: int) -> tuple[OrderType, int]:
+    """A marketable limit at the best bid first; the escalation type once one was cancelled."""
     if level == 0:
         with using_lane(Lane.LIQUIDATION):
-            bid = ctx.broker.orderbook(trade.symbol).best_bid
+            bid = ctx.broker.orderbook(symbol).best_bid
         if bid:
-            order_type, price = OrderType.LIMIT, bid
-    result = exit_position(
-        ctx, trade.symbol, order_type, price, OrderPurpose.LIQUIDATION, f"liquidation level {level}"
-    )
-    return f"sell {trade.symbol} {trade.quantity} {order_type.name} {price}: {result.outcome.value}"
+            return OrderType.LIMIT, bid
+    return ctx.trading.liquidation.escalation_order_type, 0
 
 
 def _still_held(ctx: ServiceContext, only: str | None) -> tuple[str, ...]:
@@ -171,24 +170,55 @@ def _still_held(ctx: ServiceContext, only: str | None) -> tuple[str, ...]:
 
 
 def _broker_flat(ctx: ServiceContext, only: str | None) -> bool:
-    with using_lane(Lane.LIQUIDATION):
-        balance = ctx.broker.balance()
-    left = [h.symbol for h in balance.holdings if h.quantity > 0 and only in (None, h.symbol)]
+    """The broker's balance (complete) shows nothing held; a failed read proves nothing."""
+    try:
+        with using_lane(Lane.LIQUIDATION):
+            balance = ctx.broker.balance()
+    except BrokerError as exc:
+        log.warning("could not read the balance to confirm flat: %s", exc)
+        return False
+    with ctx.uow as uow:  # shares left alone by EXTERNAL_HOLDINGS=ignore are not ours to sell
+        ignored = {t.symbol for t in uow.symbols.find([SymbolState.IGNORED])}
+    left = [
+        h.symbol
+        for h in balance.holdings
+        if h.quantity > 0 and only in (None, h.symbol) and h.symbol not in ignored
+    ]
     if left:
         log.warning("the ledger is flat but the broker holds %s", ", ".join(left))
     return not left
 
 
-def _alert_left(ctx: ServiceContext, remaining: tuple[str, ...]) -> None:
+def _alert_left(ctx: ServiceContext, remaining: tuple[str, ...], only: str | None) -> None:
     ctx.notifier.send(
         Notice(
             "liquidation_incomplete",
             "critical",
             "Liquidation incomplete at the hard cut",
-            f"still held: {', '.join(remaining) or 'see the broker balance'}; "
-            "working orders go into the closing auction",
+            f"ledger still holds: {', '.join(remaining) or 'nothing'}; "
+            f"{_at_the_broker(ctx, only)}; working sells go into the closing auction",
             thread_key=f"liquidation:{kst_date(ctx.clock.now())}",
         )
+    )
+
+
+def _at_the_broker(ctx: ServiceContext, only: str | None) -> str:
+    """What the broker really holds and has open, for the alert (or why it is unknown)."""
+    try:
+        with using_lane(Lane.LIQUIDATION):
+            balance = ctx.broker.balance()
+            rows = ctx.broker.orders(kst_date(ctx.clock.now()), symbol=only)
+    except BrokerError as exc:
+        return f"the broker could not be read ({type(exc).__name__})"
+    held = [f"{h.symbol} {h.quantity:,}" for h in balance.holdings if h.quantity > 0]
+    open_ = [
+        f"{r.side.value} {r.symbol} {r.remaining_quantity:,}@{r.price:,} ({r.broker_order_no})"
+        for r in rows
+        if r.is_open
+    ]
+    return (
+        f"the broker holds: {', '.join(held) or 'nothing'}; "
+        f"open at the broker: {', '.join(open_) or 'nothing'}"
     )
 
 

@@ -32,9 +32,12 @@ from stock_manager.domain.orders import (
 )
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.ports import Lane, UnitOfWork, using_lane
+from stock_manager.services.clearing import Clearance, cancel_under_lease, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
 from stock_manager.services.ledger import Writer, change_order, open_order
+from stock_manager.services.resolver import Resolution, follow_up, resolve_under_lease
+from stock_manager.services.writes import send_notices, writer
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +56,6 @@ class SendResult:
     outcome: Outcome
     order_id: int | None = None
     detail: str = ""
-
-
-def writer(ctx: ServiceContext, lease: HeldLease) -> Writer:
-    return Writer(lease.fence, ctx.clock.now(), ctx.actor)
-
-
-def send_notices(ctx: ServiceContext, w: Writer) -> None:
-    for notice in w.notices:
-        ctx.notifier.send(notice)
-    w.notices.clear()
 
 
 def enter(
@@ -93,15 +86,47 @@ def exit_position(
     purpose: OrderPurpose = OrderPurpose.EXIT,
     reason: str = "",
 ) -> SendResult:
-    """Sell everything held: HOLDING (or QUARANTINED) -> EXITING and a sell order."""
-    lane = Lane.LIQUIDATION if purpose is OrderPurpose.LIQUIDATION else Lane.EXIT
+    """Sell everything held: HOLDING (or QUARANTINED) -> EXITING and a sell order, once the
+    symbol's live orders are out of the way (``clearing.clear_the_way``): an unresolved or
+    working order never blocks an exit."""
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return SendResult(Outcome.BUSY, detail=f"{symbol} is busy")
-        opened = _open(ctx, lease, symbol, Side.SELL, 0, price, order_type, purpose, reason)
-        if isinstance(opened, SendResult):
-            return opened
-        return send_opened(ctx, lease, opened, lane)
+        return exit_under_lease(ctx, lease, order_type, price, purpose, reason)
+
+
+def exit_under_lease(
+    ctx: ServiceContext,
+    lease: HeldLease,
+    order_type: OrderType,
+    price: int,
+    purpose: OrderPurpose,
+    reason: str,
+) -> SendResult:
+    """:func:`exit_position` for a caller that already holds the symbol's lease."""
+    clearance = clear_the_way(ctx, lease, _exit_lane(purpose))
+    if clearance is not Clearance.CLEAR:
+        return SendResult(Outcome.SKIPPED, detail=f"{lease.symbol}: {clearance.value}")
+    return sell_under_lease(ctx, lease, order_type, price, purpose, reason)
+
+
+def sell_under_lease(
+    ctx: ServiceContext,
+    lease: HeldLease,
+    order_type: OrderType,
+    price: int,
+    purpose: OrderPurpose,
+    reason: str,
+) -> SendResult:
+    """Write the sell of everything held and send it; the way must be clear already."""
+    opened = _open(ctx, lease, lease.symbol, Side.SELL, 0, price, order_type, purpose, reason)
+    if isinstance(opened, SendResult):
+        return opened
+    return send_opened(ctx, lease, opened, _exit_lane(purpose))
+
+
+def _exit_lane(purpose: OrderPurpose) -> Lane:
+    return Lane.LIQUIDATION if purpose is OrderPurpose.LIQUIDATION else Lane.EXIT
 
 
 def _open(
@@ -202,7 +227,8 @@ def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane)
         with using_lane(lane):
             ack = ctx.broker.submit(request)
     except OrderOutcomeUnknown as exc:
-        return _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
+        recorded = _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
+        return look_up(ctx, lease, recorded)
     except BrokerRejected as exc:
         return _record(ctx, lease, order, OrderEvent.REJECTED, f"{exc.code} {exc}".strip())
     except BrokerError as exc:  # refused before anything was executed
@@ -210,6 +236,26 @@ def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane)
     return _record(ctx, lease, order, OrderEvent.ACCEPTED, "", ack)
 
 
+def look_up(ctx: ServiceContext, lease: HeldLease, sent: SendResult) -> SendResult:
+    """After an ambiguous send: look the order up at once (the broker may list it already)
+    and, while it stays undecided, have a worker look again on a short backoff."""
+    if sent.outcome is not Outcome.UNKNOWN or sent.order_id is None:
+        return sent
+    try:
+        resolution = resolve_under_lease(ctx, lease, sent.order_id)
+    except BrokerError as exc:  # a failed read proves nothing: look again later
+        log.warning("could not look up %s at once: %s", sent.order_id, exc)
+        resolution = Resolution.WAITING
+    if resolution is Resolution.WAITING:
+        with ctx.uow as uow:
+            order = uow.orders.get(sent.order_id)
+        if order is not None:
+            follow_up(ctx, order, attempt=0)
+    outcome = _RESOLVED.get(resolution, Outcome.UNKNOWN)
+    return SendResult(outcome, sent.order_id, f"{sent.detail}; {resolution.value}")
+
+
+_RESOLVED = {Resolution.ADOPTED: Outcome.SUBMITTED, Resolution.PROVEN_ABSENT: Outcome.REJECTED}
 _OUTCOMES = {
     OrderEvent.ACCEPTED: Outcome.SUBMITTED,
     OrderEvent.REJECTED: Outcome.REJECTED,
@@ -258,55 +304,26 @@ def _record(
     return SendResult(_OUTCOMES[event], order.id, detail)
 
 
+_CANCELLED = {
+    "settled": Outcome.SKIPPED,
+    "sent": Outcome.SUBMITTED,
+    "unknown": Outcome.UNKNOWN,
+    "refused": Outcome.REJECTED,
+}
+
+
 def cancel_order(ctx: ServiceContext, order_id: int, lane: Lane = Lane.CANCEL) -> SendResult:
-    """Ask the broker to cancel what remains of an acknowledged order."""
+    """Ask the broker to cancel what remains of an acknowledged order (again, if a cancel is
+    already pending: its reply may have been lost)."""
     with ctx.uow as uow:
         order = uow.orders.get(order_id)
-    if order is None:
-        return SendResult(Outcome.SKIPPED, order_id, "no such order")
+    if order is None or order.broker_order_no is None:
+        return SendResult(Outcome.SKIPPED, order_id, "nothing to cancel")
     with symbol_lease(ctx, order.symbol) as lease:
         if lease is None:
             return SendResult(Outcome.BUSY, order_id, f"{order.symbol} is busy")
-        pending = _mark_cancel_pending(ctx, lease, order_id)
-        if isinstance(pending, SendResult):
-            return pending
-        return _send_cancel(ctx, lease, pending, lane)
-
-
-def _mark_cancel_pending(
-    ctx: ServiceContext, lease: HeldLease, order_id: int
-) -> Order | SendResult:
-    w = writer(ctx, lease)
-    with ctx.uow as uow:
-        order = uow.orders.get(order_id)
-        if order is None or order.broker_order_no is None or order.status.is_terminal:
-            return SendResult(Outcome.SKIPPED, order_id, "nothing to cancel")
-        if order.status is not OrderStatus.CANCEL_PENDING:
-            order = change_order(
-                uow, w, order, order.apply(OrderEvent.CANCEL_REQUESTED), ctx.policy.fees
-            )
-            uow.commit()
-    return order
-
-
-def _send_cancel(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:
-    try:
-        lease.ensure()
-        with using_lane(lane):
-            ctx.broker.cancel(order.broker_order_no or "", order.broker_branch or "")
-    except LeaseLost as exc:
-        return SendResult(Outcome.LOST, order.id, str(exc))
-    except OrderOutcomeUnknown as exc:
-        return SendResult(Outcome.UNKNOWN, order.id, f"cancel fate unknown: {exc}")
-    except BrokerError as exc:  # nothing left to cancel, or refused: order sync has the truth
-        w = writer(ctx, lease)
-        with ctx.uow as uow:
-            current = uow.orders.get(order.id or 0)
-            if current is not None and current.status is OrderStatus.CANCEL_PENDING:
-                after = current.apply(OrderEvent.CANCEL_FAILED)
-                if after.filled_quantity:
-                    after = after.apply(OrderEvent.PARTIALLY_FILLED)
-                change_order(uow, w, current, after, ctx.policy.fees)
-                uow.commit()
-        return SendResult(Outcome.REJECTED, order.id, f"cancel refused: {exc}")
-    return SendResult(Outcome.SUBMITTED, order.id, "cancel sent")
+        try:
+            result = cancel_under_lease(ctx, lease, order, lane)
+        except LeaseLost as exc:
+            return SendResult(Outcome.LOST, order_id, str(exc))
+    return SendResult(_CANCELLED[result], order_id, f"cancel {result}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
@@ -17,20 +18,21 @@ from stock_manager.domain.orders import Order, OrderPurpose, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
+from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.exposure import read_book
+from stock_manager.services.external import EXTERNAL_STRATEGY
+from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
-from stock_manager.services.orders import (
-    SendResult,
-    exit_position,
-    open_in,
-    send_opened,
-    writer,
-)
+from stock_manager.services.orders import SendResult, exit_position, open_in, send_opened
+from stock_manager.services.writes import writer
 
 log = logging.getLogger(__name__)
 HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)
+# An exit is judged on these too: a symbol still ENTERING (a buy partly filled) or EXITING (a
+# sell working or unresolved) holds shares that a stop must reach; clearing makes way.
+EXITABLE = (*HELD, SymbolState.ENTERING, SymbolState.EXITING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
     """Quote held symbols, update marks, and return the exits due (the task fans them out)."""
     now = ctx.clock.now()
     with ctx.uow as uow:
-        held = uow.symbols.find(HELD)
+        held = [t for t in uow.symbols.find(EXITABLE) if t.quantity > 0]
     session = ctx.calendar.session(kst_date(now))
     due = session is not None and session.must_liquidate(now) and bool(held)
     if not held:
@@ -63,12 +65,19 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         quote = quotes.get(trade.symbol)
         if quote is None:
             continue
-        marked = mark(ctx, trade.symbol, quote.price) or trade
-        plan = None if due else exit_due(ctx, marked, quote.price, now)
+        step = partial(_mark_and_judge, ctx, trade, quote.price, now, due)
+        plan = per_symbol(ctx, trade.symbol, "price check", step, None)
         if plan:
             exits.append(plan)
-    _check_daily_loss(ctx, now)
+    guarded(ctx, "daily loss check", partial(_check_daily_loss, ctx, now), None)
     return PriceCheck(len(held), tuple(exits), due)
+
+
+def _mark_and_judge(
+    ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime, due: bool
+) -> ExitPlan | None:
+    marked = mark(ctx, trade.symbol, price) or trade
+    return None if due else exit_due(ctx, marked, price, now)
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
@@ -82,32 +91,43 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        opened = _act_on_tick(ctx, lease, price)
-        if opened is None:
+        acted = _act_on_tick(ctx, lease, price)
+        if acted.blocked is not None:  # an exit is due but an order may be live: clear it
+            clearance = clear_the_way(ctx, lease, _lane(acted.blocked))
+            if clearance is not Clearance.CLEAR:
+                return None
+            acted = _act_on_tick(ctx, lease, price)
+        if acted.order is None or acted.plan is None:
             return None
-        order, plan = opened
-        return send_opened(ctx, lease, order, _lane(plan))
+        return send_opened(ctx, lease, acted.order, _lane(acted.plan))
 
 
-def _act_on_tick(
-    ctx: ServiceContext, lease: HeldLease, price: int
-) -> tuple[Order, ExitPlan] | None:
+@dataclass(frozen=True, slots=True)
+class _Acted:
+    order: Order | None = None
+    plan: ExitPlan | None = None
+    blocked: ExitPlan | None = None  # due, but the symbol has an order that may be live
+
+
+def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
     """In one transaction: mark ``price`` if it is a new high or an exit is due, and write
-    the exit intent if one is."""
+    the exit intent if one is (and nothing of the symbol may be live)."""
     w = writer(ctx, lease)
     with ctx.uow as uow:
         trade = uow.symbols.get(lease.symbol)
-        if trade is None or trade.state not in HELD:
-            return None
+        if trade is None or trade.state not in EXITABLE:
+            return _Acted()
         plan = _exit_at(ctx, trade, price)
         if plan is None and price <= trade.high_water:
-            return None
+            return _Acted()
         mark = {"last_price": price, "high_water": max(trade.high_water, price)}
         order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
+        if plan is not None and order is None:
+            return _Acted(blocked=plan)  # due, but something is live: clear it first
         if order is None:
             save_symbol(uow, w, trade, replace(trade, **mark), "mark")  # type: ignore[arg-type]
         uow.commit()
-    return (order, plan) if order and plan else None
+    return _Acted(order, plan)
 
 
 def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
@@ -178,9 +198,12 @@ def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
 
 
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:
-    """The exit policy's verdict for a held symbol at ``price`` (strategy sells are the scan's)."""
-    if trade.state not in HELD or trade.quantity <= 0:
+    """The exit policy's verdict for a symbol holding shares at ``price`` (strategy sells are
+    the scan's), whatever orders it has in flight."""
+    if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
+    if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
+        return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
     reason = ctx.trading.exits.evaluate(
         trade.average_price, trade.high_water, price, trade.entered_at, now
     )

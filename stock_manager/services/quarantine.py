@@ -12,7 +12,7 @@ from stock_manager.ports import Lane, using_lane
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import symbol_lease
 from stock_manager.services.ledger import save_symbol
-from stock_manager.services.orders import writer
+from stock_manager.services.writes import writer
 
 
 @dataclass(frozen=True, slots=True)

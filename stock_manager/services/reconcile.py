@@ -4,32 +4,45 @@ Order facts are applied first (so fills are never counted twice), then ledger ro
 with their versions, then the balance. A difference is fixed only under the symbol's lease
 and only if the row has not moved since it was read, so a stale snapshot never acts.
 
+Before the quantities are compared, orders we did not send are recorded as they are at the
+broker (``services/external.py``), and each symbol's opening lot is recorded where the day's
+book cannot explain the broker's quantity (``services/basis.py``), so FIFO finds a lot for
+every sell and a manual sale books its whole realized PnL.
+
 =================  =========================================  ===========================
 kind               what                                       fix
 =================  =========================================  ===========================
-orphan             broker holds shares, ledger holds none     adopt as HOLDING
+orphan             broker holds shares, ledger holds none     adopt as HOLDING ("external"),
+                                                              or IGNORED with
+                                                              EXTERNAL_HOLDINGS=ignore
 missing            ledger holds shares, broker holds none     FLAT
 quantity_drift     both hold, different quantities            take the broker's quantity
 stuck_order        ENTERING/EXITING with no order in flight   settle by the broker's qty
-(ambiguous)        the broker has open orders we never sent   QUARANTINED, alert
 =================  =========================================  ===========================
+
+A symbol with orders in flight (ours or someone else's) is left to order sync this cycle.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from functools import partial
 
 from stock_manager.domain.broker import AccountBalance, BrokerOrder, Holding
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.records import RecoveryEntry, RecoveryKind
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.ports import Lane, NoticeLevel, using_lane
+from stock_manager.services.basis import ensure_basis
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.external import EXTERNAL_STRATEGY, record_external
+from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
-from stock_manager.services.ledger import Writer, quarantine, save_symbol
-from stock_manager.services.orders import send_notices, writer
-from stock_manager.services.sync import UNSETTLED, broker_orders, sync_symbols
+from stock_manager.services.ledger import Writer, save_symbol
+from stock_manager.services.resolver import read_view
+from stock_manager.services.sync import UNSETTLED, sync_symbols
+from stock_manager.services.writes import send_notices, writer
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +67,9 @@ class ReconcileReport:
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
     trades: dict[str, SymbolTrade]
-    in_flight: set[str]  # symbols with orders that may still be live in the ledger
-    foreign: set[str]  # symbols with open broker orders that are not ours
+    in_flight: set[str]  # symbols with orders that may still be live at the broker
     holdings: dict[str, Holding]
+    ignore: bool  # EXTERNAL_HOLDINGS=ignore: shares we did not open are left alone
 
 
 log = logging.getLogger(__name__)
@@ -64,19 +77,32 @@ log = logging.getLogger(__name__)
 
 def reconcile(ctx: ServiceContext) -> ReconcileReport:
     day = kst_date(ctx.clock.now())
-    rows = broker_orders(ctx, day)
+    view = read_view(ctx, day)  # complete, or BrokerReadIncomplete: nothing is fixed from less
     with ctx.uow as uow:
         unsettled = {o.symbol for o in uow.orders.find(day=day, statuses=UNSETTLED)}
-    sync_symbols(ctx, unsettled, rows)
-    snapshot = _snapshot(ctx, rows)
+    sync_symbols(ctx, unsettled, view)
+    record_external(ctx, view)
+    snapshot = _snapshot(ctx, list(view.rows))
+    symbols = sorted(set(snapshot.trades) | set(snapshot.holdings))
+    for symbol in symbols:
+        if symbol not in snapshot.in_flight:
+            step = partial(
+                ensure_basis,
+                ctx,
+                symbol,
+                snapshot.holdings.get(symbol),
+                snapshot.trades.get(symbol),
+            )
+            per_symbol(ctx, symbol, "opening lot", step, None)
     differences, skipped = [], []
-    # Foreign orders count on their own: a buy placed by hand may be in neither the ledger
-    # nor the balance yet, and must quarantine the symbol before it fills into an "orphan".
-    for symbol in sorted(set(snapshot.trades) | set(snapshot.holdings) | snapshot.foreign):
+    for symbol in symbols:
         difference = classify(snapshot, symbol)
         if difference is None:
             continue
-        fixed = _fix(ctx, snapshot, difference)
+        skipped_one = replace(difference, action="skipped")
+        fixed = per_symbol(
+            ctx, symbol, "reconcile", partial(_fix, ctx, snapshot, difference), skipped_one
+        )
         differences.append(fixed)
         if fixed.action == "skipped":
             skipped.append(symbol)
@@ -90,27 +116,26 @@ def _snapshot(ctx: ServiceContext, rows: list[BrokerOrder]) -> _Snapshot:
         ours = uow.orders.find(day=day)
     known = {o.broker_order_no for o in ours if o.broker_order_no}
     in_flight = {o.symbol for o in ours if o.status.may_be_live}
-    foreign = {
-        r.symbol
-        for r in rows
-        if r.is_open and r.broker_order_no not in known and r.original_order_no not in known
-    }
+    # An open order nobody has recorded yet (its symbol was busy, or an order of ours there
+    # is undecided): quantities are in motion, as with our own.
+    in_flight |= {r.symbol for r in rows if r.is_open and r.broker_order_no not in known}
     with using_lane(Lane.SYNC):
         balance: AccountBalance = ctx.broker.balance()
     holdings = {h.symbol: h for h in balance.holdings if h.quantity > 0}
-    return _Snapshot(trades, in_flight, foreign, holdings)
+    ignore = ctx.trading.external_holdings == "ignore"
+    return _Snapshot(trades, in_flight, holdings, ignore)
 
 
 def classify(s: _Snapshot, symbol: str) -> Difference | None:
     trade = s.trades.get(symbol) or SymbolTrade(symbol)
     held = s.holdings[symbol].quantity if symbol in s.holdings else 0
     mine = trade.quantity
-    if symbol in s.foreign:
-        return Difference(symbol, RecoveryKind.QUARANTINED, mine, held)
     if symbol in s.in_flight:
         return None  # quantities are in motion; order sync owns this symbol now
     if trade.state.in_flight:
         return Difference(symbol, RecoveryKind.STUCK_ORDER, mine, held)
+    if trade.state is SymbolState.IGNORED and held and not s.ignore:
+        return Difference(symbol, RecoveryKind.ORPHAN, mine, held)  # now to be managed
     if held == mine:
         return None
     if mine == 0:
@@ -137,18 +162,13 @@ def _fix_under_lease(
         trade = uow.symbols.get(d.symbol) or SymbolTrade(d.symbol)
         if trade.version != version:
             return "skipped"  # it moved since we looked; the next cycle sees it afresh
-        after = _corrected(trade, d, s.holdings.get(d.symbol), w)
+        after = _corrected(trade, d, s.holdings.get(d.symbol), w, s.ignore)
         if after is None or after == trade:
             return "none"
-        if after.state is SymbolState.QUARANTINED and trade.state is not SymbolState.QUARANTINED:
-            quarantine(uow, w, trade, f"{d.kind.value}: the broker has orders we did not send")
-            action = "quarantined"
-        else:
-            save_symbol(uow, w, trade, after, f"reconcile:{d.kind.value}")
-            action = (
-                f"{trade.state.value}->{after.state.value} "
-                f"qty {d.ledger_quantity}->{d.broker_quantity}"
-            )
+        save_symbol(uow, w, trade, after, f"reconcile:{d.kind.value}")
+        action = (
+            f"{trade.state.value}->{after.state.value} qty {d.ledger_quantity}->{d.broker_quantity}"
+        )
         uow.recovery.record(
             RecoveryEntry(
                 d.kind,
@@ -164,24 +184,23 @@ def _fix_under_lease(
 
 
 def _corrected(
-    trade: SymbolTrade, d: Difference, holding: Holding | None, w: Writer
+    trade: SymbolTrade, d: Difference, holding: Holding | None, w: Writer, ignore: bool
 ) -> SymbolTrade | None:
     quantity = d.broker_quantity
     cost = int((holding.average_price * quantity).to_integral_value()) if holding else 0
     kind = d.kind
-    if kind is RecoveryKind.QUARANTINED:
-        already = trade.state is SymbolState.QUARANTINED
-        return None if already else trade.apply(SymbolEvent.QUARANTINE)
     if trade.state is SymbolState.QUARANTINED:
         return replace(trade, quantity=quantity, cost=cost)  # stays quarantined; exits sell this
     if kind is RecoveryKind.STUCK_ORDER:
         return _unstick(trade, quantity, cost)
     if kind is RecoveryKind.ORPHAN:
+        if ignore:
+            return trade.apply(SymbolEvent.IGNORE_HOLDING, quantity=quantity, cost=cost)
         return trade.apply(
             SymbolEvent.ADOPT_HOLDING,
             quantity=quantity,
             cost=cost,
-            strategy="adopted",
+            strategy=EXTERNAL_STRATEGY,
             entered_at=w.at,
             high_water=int(holding.average_price) if holding else 0,
         )

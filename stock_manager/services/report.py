@@ -24,9 +24,11 @@ def build_report(uow: UnitOfWork, day: date) -> DailyReport:
     summary = daily_summary(uow, day)
     with uow:
         fills = uow.fills.for_day(day)
+        adjustments = uow.adjustments.for_day(day)
         strategies = {t.symbol: t.strategy for t in uow.symbols.find()}
         settlement = uow.reports.settlement(day)
-    trades = tuple(sorted(fifo(fills, strategies).closed, key=lambda t: t.closed_at))
+    closed = fifo(fills, strategies, adjustments).closed
+    trades = tuple(sorted(closed, key=lambda t: t.closed_at))
     equity: list[tuple[datetime, int]] = [(fills[0].filled_at, 0)] if fills else []
     running = 0
     for trade in trades:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from stock_manager.domain.broker import Quote
 from stock_manager.domain.clock import kst_date
@@ -18,10 +19,12 @@ from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.orders import OrderType
 from stock_manager.domain.risk import affordable_quantity
+from stock_manager.domain.trade import SymbolTrade
 from stock_manager.ports import Lane, using_lane
 from stock_manager.services.context import ScanPolicy, ServiceContext
 from stock_manager.services.entry import EntryPlan
 from stock_manager.services.exposure import Book, read_book
+from stock_manager.services.isolation import per_symbol
 from stock_manager.services.prices import HELD, ExitPlan
 from stock_manager.strategies.base import Holding, MarketView, Signal, Strategy
 
@@ -96,9 +99,7 @@ def _judge(ctx: ServiceContext, quotes: Sequence[Quote], book: Book, room: int) 
     for quote in sorted(quotes, key=lambda q: q.turnover, reverse=True):
         if len(plans) >= room or budget <= 0:
             break
-        with using_lane(Lane.SCAN):
-            candles = ctx.broker.minute_candles(quote.symbol)
-        best = _best_signal(ctx.trading.strategies, MarketView(quote, candles))
+        best = per_symbol(ctx, quote.symbol, "scan", partial(_signal, ctx, quote), None)
         if best is None:
             continue
         strategy, signal = best
@@ -107,6 +108,12 @@ def _judge(ctx: ServiceContext, quotes: Sequence[Quote], book: Book, room: int) 
             plans.append(plan)
             budget -= plan.quantity * plan.price
     return plans
+
+
+def _signal(ctx: ServiceContext, quote: Quote) -> tuple[Strategy, Signal] | None:
+    with using_lane(Lane.SCAN):
+        candles = ctx.broker.minute_candles(quote.symbol)
+    return _best_signal(ctx.trading.strategies, MarketView(quote, candles))
 
 
 def _best_signal(
@@ -138,11 +145,15 @@ def strategy_exits(ctx: ServiceContext) -> list[ExitPlan]:
         strategy = by_name.get(trade.strategy)
         if strategy is None or trade.quantity <= 0:
             continue
-        with using_lane(Lane.SCAN):
-            view = MarketView(
-                ctx.broker.quote(trade.symbol), ctx.broker.minute_candles(trade.symbol)
-            )
-        signal = strategy.should_sell(view, Holding(trade.quantity, trade.average_price))
-        if signal.act:
-            plans.append(ExitPlan(trade.symbol, ExitReason.STRATEGY, signal.reason))
+        step = partial(_strategy_exit, ctx, trade, strategy)
+        plan = per_symbol(ctx, trade.symbol, "strategy exit", step, None)
+        if plan is not None:
+            plans.append(plan)
     return plans
+
+
+def _strategy_exit(ctx: ServiceContext, trade: SymbolTrade, strategy: Strategy) -> ExitPlan | None:
+    with using_lane(Lane.SCAN):
+        view = MarketView(ctx.broker.quote(trade.symbol), ctx.broker.minute_candles(trade.symbol))
+    signal = strategy.should_sell(view, Holding(trade.quantity, trade.average_price))
+    return ExitPlan(trade.symbol, ExitReason.STRATEGY, signal.reason) if signal.act else None

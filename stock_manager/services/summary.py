@@ -16,10 +16,11 @@ def daily_summary(uow: UnitOfWork, day: date) -> DailySummary:
     """Compute the day's summary from the ledger's fills and store it (idempotent)."""
     with uow:
         fills = uow.fills.for_day(day)
+        adjustments = uow.adjustments.for_day(day)
         symbols = uow.symbols.find()
         strategy_of = {s.symbol: s.strategy for s in symbols}
         marks = {s.symbol: s.last_price for s in symbols if s.last_price}
-        result = fifo(fills, strategy_of)
+        result = fifo(fills, strategy_of, adjustments)
         stats = trade_stats(result.closed)
         summary = DailySummary(
             trading_day=day,

@@ -20,7 +20,7 @@ from stock_manager.domain.trade import SymbolState
 from stock_manager.ports import Lease
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.reconcile import reconcile
-from stock_manager.services.sync import UNSETTLED, broker_orders, sync_symbols
+from stock_manager.services.sync import UNSETTLED, sync_symbols
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,10 @@ def _recover_unattended(ctx: ServiceContext) -> tuple[str, ...]:
     unattended = sorted((abandoned | stuck) - held)
     if not unattended:
         return ()
-    result = sync_symbols(ctx, unattended, broker_orders(ctx, day))
+    result = sync_symbols(ctx, unattended)  # each from a complete read of its own orders
     if stuck:
         reconcile(ctx)  # settles symbols stuck in flight by the broker's balance
-    recovered = tuple(s for s in unattended if s not in result.busy)
+    recovered = tuple(s for s in unattended if s not in result.busy + result.failed)
     with ctx.uow as uow:
         for symbol in recovered:
             uow.recovery.record(

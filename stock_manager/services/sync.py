@@ -9,19 +9,21 @@ before recording the send: it becomes UNKNOWN and goes to the resolver.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from stock_manager.domain.broker import BrokerOrder, ExecutionNotice
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderEvent, OrderStatus
-from stock_manager.ports import Lane, UnitOfWork, using_lane
+from stock_manager.ports import UnitOfWork
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import OrderFact, Writer, apply_fact, change_order
-from stock_manager.services.orders import send_notices, writer
-from stock_manager.services.resolver import Resolution, resolve_unknown
+from stock_manager.services.resolver import BrokerView, Resolution, read_view, resolve_unknown
+from stock_manager.services.writes import send_notices, writer
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +35,23 @@ class SyncResult:
     orders: int
     changed: int
     busy: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # the broker could not be read for these: next time
 
 
 def broker_orders(ctx: ServiceContext, day: date) -> list[BrokerOrder]:
-    with using_lane(Lane.SYNC):
-        return ctx.broker.orders(day)
+    """Every order of the day (complete, or ``BrokerReadIncomplete``)."""
+    return list(read_view(ctx, day).rows)
 
 
 def sync_orders(ctx: ServiceContext) -> SyncResult:
-    """Poll the broker once and apply what it says to every unsettled order of the day."""
+    """Apply the broker's history to every unsettled order of the day, symbol by symbol, each
+    from a complete read narrowed to that symbol (a busy paper day is 15 rows a page)."""
     day = kst_date(ctx.clock.now())
     with ctx.uow as uow:
         pending = uow.orders.find(day=day, statuses=UNSETTLED)
     if not pending:
         return SyncResult(0, 0)
-    return sync_symbols(ctx, {o.symbol for o in pending}, broker_orders(ctx, day))
+    return sync_symbols(ctx, {o.symbol for o in pending})
 
 
 def on_execution_notice(ctx: ServiceContext, notice: ExecutionNotice) -> SyncResult:
@@ -56,32 +60,49 @@ def on_execution_notice(ctx: ServiceContext, notice: ExecutionNotice) -> SyncRes
     KIS notices carry no cumulative quantity, so they are not applied by themselves; the
     broker's history is, through the same path as the poll, which keeps fills idempotent.
     """
-    day = kst_date(ctx.clock.now())
-    return sync_symbols(ctx, {notice.symbol}, broker_orders(ctx, day))
+    return sync_symbols(ctx, {notice.symbol})
 
 
 def sync_symbols(
-    ctx: ServiceContext, symbols: Iterable[str], rows: Sequence[BrokerOrder]
+    ctx: ServiceContext, symbols: Iterable[str], view: BrokerView | None = None
 ) -> SyncResult:
-    busy, changed, seen = [], 0, 0
+    """Sync each symbol under its lease, from ``view`` if it covers the symbol (a full-day
+    read), else from a complete read of that symbol's orders. One symbol's trouble — busy,
+    or its read failed — never stops the others."""
+    busy, failed, changed, seen = [], [], 0, 0
     for symbol in sorted(set(symbols)):
         with symbol_lease(ctx, symbol) as lease:
             if lease is None:
                 busy.append(symbol)
                 continue
-            count, moved = _sync_symbol(ctx, lease, rows)
-            seen, changed = seen + count, changed + moved
-    return SyncResult(seen, changed, tuple(busy))
+            synced = per_symbol(
+                ctx, symbol, "order sync", partial(_sync_symbol, ctx, lease, view), None
+            )
+            if synced is None:
+                failed.append(symbol)
+                continue
+            seen, changed = seen + synced[0], changed + synced[1]
+    return SyncResult(seen, changed, tuple(busy), tuple(failed))
 
 
-def _sync_symbol(
-    ctx: ServiceContext, lease: HeldLease, rows: Sequence[BrokerOrder]
-) -> tuple[int, int]:
-    w = writer(ctx, lease)
-    by_number = {r.broker_order_no: r for r in rows}
+def sync_under_lease(ctx: ServiceContext, lease: HeldLease) -> int:
+    """Sync ``lease``'s symbol from a complete read of its orders; how many orders moved."""
+    return _sync_symbol(ctx, lease, None)[1]
+
+
+def _sync_symbol(ctx: ServiceContext, lease: HeldLease, view: BrokerView | None) -> tuple[int, int]:
+    day = kst_date(ctx.clock.now())
     with ctx.uow as uow:
-        orders = uow.orders.find(day=kst_date(w.at), symbol=lease.symbol, statuses=UNSETTLED)
-        changed = sum(_settle(ctx, uow, w, order, by_number, rows) for order in orders)
+        orders = uow.orders.find(day=day, symbol=lease.symbol, statuses=UNSETTLED)
+    if not orders:
+        return 0, 0
+    if view is None or not view.covers(lease.symbol):
+        view = read_view(ctx, day, lease.symbol)
+    w = writer(ctx, lease)
+    by_number = {r.broker_order_no: r for r in view.rows}
+    with ctx.uow as uow:
+        orders = uow.orders.find(day=day, symbol=lease.symbol, statuses=UNSETTLED)
+        changed = sum(_settle(ctx, uow, w, order, by_number, view) for order in orders)
         uow.commit()
     send_notices(ctx, w)
     return len(orders), changed
@@ -93,14 +114,14 @@ def _settle(
     w: Writer,
     order: Order,
     by_number: dict[str, BrokerOrder],
-    rows: Sequence[BrokerOrder],
+    view: BrokerView,
 ) -> bool:
     fees = ctx.policy.fees
     if order.status is OrderStatus.NEW:
         log.warning("%s was never recorded as sent; resolving it", order.idempotency_key)
         order = change_order(uow, w, order, order.apply(OrderEvent.OUTCOME_UNKNOWN), fees)
     if order.status is OrderStatus.UNKNOWN:
-        return resolve_unknown(uow, w, order, rows, ctx.policy) is not Resolution.WAITING
+        return resolve_unknown(uow, w, order, view, ctx.policy) is not Resolution.WAITING
     row = by_number.get(order.broker_order_no or "")
     if row is None:
         log.warning(

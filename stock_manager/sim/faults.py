@@ -28,6 +28,23 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# Replies to an accepted order that are not a KIS answer (issue 12: each must leave the
+# client's order UNKNOWN, never REJECTED). ``reset`` drops the connection at once.
+REPLY_SHAPES = (
+    "html200",
+    "empty200",
+    "truncated",
+    "undecodable",
+    "html404",
+    "html502",
+    "json404",
+    "no_odno",
+    "odno0",
+    "no_msg_cd",
+    "reset",
+)
+
+
 class FaultSpecError(ValueError):
     """A fault profile names an unknown key or an impossible value."""
 
@@ -46,12 +63,19 @@ class FaultProfile:
     latency_ms: float = 0.0  # added to every /uapi reply
     latency_jitter_ms: float = 0.0  # uniform extra 0..jitter
     paths: tuple[str, ...] = ()  # limit http500/latency to paths containing one of these
+    # Orders accepted, then answered with a reply that is no KIS answer (REPLY_SHAPES): the
+    # order exists at the exchange whatever the client makes of the reply.
+    order_reply_fault_rate: float = 0.0
+    order_reply_faults: tuple[str, ...] = ()  # the shapes to draw from; empty: all of them
 
     def __post_init__(self) -> None:
         for name in ("http500_rate", "order_timeout_rate", "rate_limit_burst_rate"):
             _check_rate(name, getattr(self, name))
-        for name in ("ws_drop_rate", "exchange_reject_rate"):
+        for name in ("ws_drop_rate", "exchange_reject_rate", "order_reply_fault_rate"):
             _check_rate(name, getattr(self, name))
+        unknown = sorted(set(self.order_reply_faults) - set(REPLY_SHAPES))
+        if unknown:
+            raise FaultSpecError(f"unknown order_reply_faults {unknown}; known: {REPLY_SHAPES}")
         for name in ("order_timeout_hang_s", "latency_ms", "latency_jitter_ms"):
             if getattr(self, name) < 0:
                 raise FaultSpecError(f"{name} must not be negative")
@@ -72,6 +96,7 @@ class FaultProfile:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["paths"] = list(self.paths)
+        data["order_reply_faults"] = list(self.order_reply_faults)
         return data
 
 
@@ -82,7 +107,7 @@ def _check_rate(name: str, value: float) -> None:
 
 def _coerce(key: str, annotation: object, value: Any) -> Any:
     try:
-        if key == "paths":
+        if key in ("paths", "order_reply_faults"):
             items = value.split("|") if isinstance(value, str) else list(value)
             return tuple(str(item) for item in items if str(item))
         if annotation in ("int", int):
@@ -150,6 +175,13 @@ class FaultInjector:
     def order_timeout(self) -> bool:
         rate = self.profile.order_timeout_rate
         return rate > 0 and self._rng.random() < rate
+
+    def order_reply_fault(self) -> str | None:
+        """The shape to mangle this accepted order's reply into, or ``None``."""
+        rate = self.profile.order_reply_fault_rate
+        if not rate or self._rng.random() >= rate:
+            return None
+        return self._rng.choice(self.profile.order_reply_faults or REPLY_SHAPES)
 
     def exchange_reject(self) -> bool:
         rate = self.profile.exchange_reject_rate

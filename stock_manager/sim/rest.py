@@ -31,6 +31,7 @@ from stock_manager.sim import (
 from stock_manager.sim.auth import Auth, TokenEndpointError
 from stock_manager.sim.envelope import KisReply, failure, gateway, stringify
 from stock_manager.sim.exchange import Exchange
+from stock_manager.sim.mangled import mangled
 from stock_manager.sim.messages import InputError, Rejection, answer
 from stock_manager.sim.ratelimit import SlidingWindowLimiter
 from stock_manager.sim.request import KisRequest, body_params, query_params
@@ -243,8 +244,14 @@ async def uapi(request: web.Request) -> web.Response:
         reply, name = gateway("EGW00002"), ""
     if reply.body.get("msg_cd") == "EGW00201":
         ctx.throttled += 1
-    if name in ORDER_HANDLERS and reply.body.get("rt_cd") == "0" and faults.order_timeout():
-        await _hang(request, faults.profile.order_timeout_hang_s)
+    if name in ORDER_HANDLERS and reply.body.get("rt_cd") == "0":
+        if faults.order_timeout():
+            await _hang(request, faults.profile.order_timeout_hang_s)
+        shape = faults.order_reply_fault()
+        if shape == "reset":
+            await _hang(request, 0.0)
+        if shape is not None:
+            return mangled(shape, reply.body)
     return kis_response(reply, tr_id)
 
 

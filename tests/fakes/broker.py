@@ -244,9 +244,15 @@ class FakeBroker:
         self.rows[new.broker_order_no] = replace(new, order_type=request.order_type)
         return self._ack(new)
 
-    def orders(self, day: date) -> list[BrokerOrder]:
-        self._enter("orders", day)
-        return [r for r in self.rows.values() if r.trading_day == day]
+    def orders(
+        self, day: date, symbol: str | None = None, side: Side | None = None
+    ) -> list[BrokerOrder]:
+        self._enter("orders", day, symbol, side)
+        return [
+            r
+            for r in self.rows.values()
+            if r.trading_day == day and symbol in (None, r.symbol) and side in (None, r.side)
+        ]
 
     def is_trading_day(self, day: date) -> bool | None:
         self._enter("is_trading_day", day)
@@ -308,6 +314,7 @@ class FakeBroker:
             remaining_quantity=remaining,
             cancelled=cancelled,
             rejected_quantity=0,
+            cancel_order=cancelled,  # a 취소 row, as KIS lists it
         )
         self.rows[row.broker_order_no] = row
         return row

@@ -16,6 +16,7 @@ from typing import Self
 from stock_manager.domain.errors import DuplicateOrder, StaleWrite
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus
+from stock_manager.domain.pnl import PositionAdjustment
 from stock_manager.domain.records import (
     DailySettlement,
     DailySummary,
@@ -32,6 +33,7 @@ class Store:
     symbols: dict[str, SymbolTrade] = field(default_factory=dict)
     orders: dict[int, Order] = field(default_factory=dict)
     fills: dict[str, tuple[int, Fill]] = field(default_factory=dict)
+    adjustments: dict[str, PositionAdjustment] = field(default_factory=dict)
     market: dict[date, MarketState] = field(default_factory=dict)
     audit: list[Transition] = field(default_factory=list)
     recovery: list[RecoveryEntry] = field(default_factory=list)
@@ -148,6 +150,22 @@ class FakeFills:
         )
 
 
+class FakeAdjustments:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    def add(self, key: str, adjustment: PositionAdjustment) -> bool:
+        if key in self.s.adjustments:
+            return False
+        self.s.adjustments[key] = adjustment
+        return True
+
+    def for_day(self, day: date) -> list[PositionAdjustment]:
+        return sorted(
+            (a for a in self.s.adjustments.values() if a.at.date() == day), key=lambda a: a.at
+        )
+
+
 class FakeMarket:
     def __init__(self, store: Store) -> None:
         self.s = store
@@ -261,6 +279,7 @@ class FakeUnitOfWork:
         self.symbols = FakeSymbols(self._work)
         self.orders = FakeOrders(self._work)
         self.fills = FakeFills(self._work)
+        self.adjustments = FakeAdjustments(self._work)
         self.market = FakeMarket(self._work)
         self.audit = FakeAudit(self._work)
         self.recovery = FakeRecovery(self._work)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stock_manager.config import SECRET_FIELDS, ConfigError, Settings, load_settings
-from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY
+from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, cpu_bounded
 
 FLOAT_FIELDS = sorted(n for n, f in Settings.model_fields.items() if f.annotation in (float,))
 
@@ -72,6 +72,7 @@ VALUES = st.one_of(
 
 @settings(PROPERTY, max_examples=100)
 @given(st.dictionaries(NAMES, VALUES, max_size=8))
+@cpu_bounded
 def test_any_environment_gives_settings_or_a_config_error(env: dict[str, str]) -> None:
     # a secret is marked so that finding it in a message cannot be a coincidence
     env = {k: f"sekrit-{v}" if k.lower() in SECRET_FIELDS else v for k, v in env.items()}

@@ -83,6 +83,22 @@ class FillRow(Base):
     recorded_at: Mapped[datetime]
 
 
+class PositionAdjustmentRow(Base):
+    """Shares that entered or left a position without a fill of ours (``domain/pnl.py``)."""
+
+    __tablename__ = "position_adjustments"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # a fix is recorded once
+    trading_day: Mapped[date] = mapped_column(Date, index=True)
+    symbol: Mapped[str] = mapped_column(String(12))
+    quantity: Mapped[int] = mapped_column(Integer)
+    price: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime]
+
+
 class SymbolStateRow(Base):
     """One row per symbol: its trade state and the position that follows from fills."""
 

@@ -145,14 +145,21 @@ class SqlOrderRepository:
         created = order.created_at or now
         statement = (
             dialect_insert(self._s, ORDERS)
-            .values(**_order_values(order), version=1, created_at=created, updated_at=now)
+            .values(
+                **_order_values(order),
+                version=1,
+                created_at=created,
+                updated_at=order.updated_at or created,
+            )
             .on_conflict_do_nothing(index_elements=[ORDERS.c.idempotency_key])
             .returning(ORDERS.c.id)
         )
         order_id = self._s.execute(statement).scalar()
         if order_id is None:
             raise DuplicateOrder(f"order {order.idempotency_key} already exists")
-        return replace(order, id=order_id, created_at=created)
+        return replace(
+            order, id=order_id, created_at=created, updated_at=order.updated_at or created
+        )
 
     def get(self, order_id: int) -> Order | None:
         row = self._s.execute(_ORDER, {"key": order_id}).first()
@@ -192,7 +199,9 @@ class SqlOrderRepository:
             raise ValueError("cannot update an order that was never added")
         result = self._s.execute(
             _ORDER_CAS.values(
-                **_order_values(after), updated_at=_utcnow(), version=ORDERS.c.version + 1
+                **_order_values(after),
+                updated_at=after.updated_at or _utcnow(),
+                version=ORDERS.c.version + 1,
             ),
             {
                 "key": before.id,
@@ -246,6 +255,7 @@ def _order(row: Row[Any]) -> Order:
         filled_amount=row.filled_amount,
         fence=row.fence,
         created_at=row.created_at,
+        updated_at=row.updated_at,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from stock_manager.adapters.db.adjustments import SqlAdjustmentRepository
 from stock_manager.adapters.db.record_repositories import (
     SqlAuditLog,
     SqlMarketRepository,
@@ -21,6 +22,7 @@ from stock_manager.adapters.db.repositories import (
 )
 from stock_manager.adapters.db.task_runs import SqlTaskRunRepository
 from stock_manager.ports import (
+    AdjustmentRepository,
     AuditLog,
     FillRepository,
     MarketRepository,
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     symbols: SymbolRepository
     orders: OrderRepository
     fills: FillRepository
+    adjustments: AdjustmentRepository
     market: MarketRepository
     audit: AuditLog
     recovery: RecoveryLog
@@ -57,6 +60,7 @@ class SqlUnitOfWork:
         self.symbols = SqlSymbolRepository(session)
         self.orders = SqlOrderRepository(session)
         self.fills = SqlFillRepository(session)
+        self.adjustments = SqlAdjustmentRepository(session)
         self.market = SqlMarketRepository(session)
         self._audit = self.audit = SqlAuditLog(session)
         self.recovery = SqlRecoveryLog(session)

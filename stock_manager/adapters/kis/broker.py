@@ -19,6 +19,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.orders import Side
 
 
 class KisBroker:
@@ -78,8 +79,10 @@ class KisBroker:
     ) -> OrderAck:
         return self.order_client.modify(broker_order_no, branch, request, all_remaining)
 
-    def orders(self, day: date) -> list[BrokerOrder]:
-        return self.rest.daily_orders(day)
+    def orders(
+        self, day: date, symbol: str | None = None, side: Side | None = None
+    ) -> list[BrokerOrder]:
+        return self.rest.daily_orders(day, symbol=symbol or "", side=side)
 
     def open_orders(self) -> list[BrokerOrder]:
         """Cancellable orders: inquire-psbl-rvsecncl on live, unfilled daily-ccld rows on paper."""

@@ -9,6 +9,7 @@ Each type is also the matching domain error, so services catch only the domain t
     ├── KISRateLimitError   (BrokerRateLimited)      refused before execution (EGW00201,
     │                                                EGW00133, EGW00215, local limiter timeout)
     ├── KISTransientError   (BrokerUnavailable)      not sent, or a read that failed: retry later
+    │   └── KISIncompleteRead (BrokerReadIncomplete) a paged list not read to its end
     ├── KISRejectedError    (BrokerRejected)         the broker said no (rt_cd != "0"), ``code``
     ├── KISValidationError  (BrokerValidationError)  malformed request or reply: a bug
     └── KISOrderOutcomeUnknown (OrderOutcomeUnknown) an order left and no trustworthy answer came
@@ -25,6 +26,7 @@ from stock_manager.domain.broker import (
     BrokerConfigError,
     BrokerError,
     BrokerRateLimited,
+    BrokerReadIncomplete,
     BrokerRejected,
     BrokerUnavailable,
     BrokerValidationError,
@@ -62,6 +64,10 @@ class KISRateLimitError(KISError, BrokerRateLimited):
 
 class KISTransientError(KISError, BrokerUnavailable):
     pass
+
+
+class KISIncompleteRead(KISTransientError, BrokerReadIncomplete):
+    """Paging stopped before the last page (cap, repeated continuation key, error)."""
 
 
 class KISRejectedError(KISError, BrokerRejected):

@@ -27,7 +27,6 @@ from stock_manager.adapters.kis import trids, wire
 from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
 from stock_manager.adapters.kis.errors import (
-    NOT_EXECUTED_CODES,
     REISSUE_CODES,
     KISConfigError,
     KISError,
@@ -188,9 +187,10 @@ class KisHttp:
             error = response.error
             if error is None:
                 return response
-            if response.status >= 500 and error.code not in NOT_EXECUTED_CODES:
+            if not wire.is_refusal(response):
                 raise KISOrderOutcomeUnknown(
-                    f"order reply was HTTP {response.status}: the order may exist; {error}",
+                    f"order reply was not a KIS refusal (HTTP {response.status}): the order "
+                    f"may exist; {error}",
                     code=error.code,
                     status=response.status,
                     tr_id=error.tr_id,

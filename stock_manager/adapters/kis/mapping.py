@@ -210,6 +210,7 @@ def broker_order(out: Row) -> BrokerOrder | None:
         remaining_quantity=remaining,
         cancelled=out.flag("cncl_yn") or (cancelled > 0 and remaining == 0),
         rejected_quantity=rejected,
+        cancel_order=out.flag("cncl_yn") and bool(out.text("orgn_odno")) and not filled,
     )
 
 

@@ -123,9 +123,10 @@ class KisOrderClient:
 
     def _ack(self, reply: KisResponse, what: str) -> OrderAck:
         output = reply.body.row("output")
-        if not output.text("odno"):
+        odno = output.text("odno")
+        if not (odno.isascii() and odno.isdigit() and int(odno) > 0):
             raise KISOrderOutcomeUnknown(
-                f"{what} accepted (rt_cd 0) without an order number; it may exist",
+                f"{what} accepted (rt_cd 0) without a usable order number; it may exist",
                 status=reply.status,
                 tr_id=reply.tr_id,
             )

@@ -2,7 +2,9 @@
 
 Paging: account TRs continue while the reply header ``tr_cont`` is ``F``/``M``, sending
 ``tr_cont: N`` and the ``CTX_AREA_*`` keys of the previous body (kis-api §3.3); charts page
-by moving their end date/time back. Every loop is bounded by ``max_pages``.
+by moving their end date/time back. A list is read to its last page or not at all: hitting
+``max_pages``, a continuation key KIS repeats, or an error after the first page raises
+``KISIncompleteRead``, so nobody mistakes part of a list for the whole of it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 
 from stock_manager.adapters.kis import mapping, trids
-from stock_manager.adapters.kis.errors import KISRejectedError
+from stock_manager.adapters.kis.errors import KISError, KISIncompleteRead, KISRejectedError
 from stock_manager.adapters.kis.http import KisHttp
 from stock_manager.adapters.kis.parsing import Row, parse_date
 from stock_manager.adapters.kis.wire import KisResponse
@@ -27,6 +29,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.orders import Side
 
 log = logging.getLogger("stock_manager.kis")
 MARKET = "J"  # KRX
@@ -40,7 +43,7 @@ class KisRestClient:
         http: KisHttp,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(KST),
-        max_pages: int = 50,
+        max_pages: int = 500,
     ) -> None:
         self.http, self._now, self.max_pages = http, now, max_pages
 
@@ -189,21 +192,29 @@ class KisRestClient:
         return mapping.balance(holdings, summary)
 
     def daily_orders(
-        self, start: date, end: date | None = None, symbol: str = ""
+        self,
+        start: date,
+        end: date | None = None,
+        symbol: str = "",
+        side: Side | None = None,
+        order_no: str = "",
     ) -> list[BrokerOrder]:
-        """``inquire-daily-ccld``: every order of the period with cumulative fills."""
+        """``inquire-daily-ccld``: every order of the period with cumulative fills, narrowed by
+        ``symbol`` (PDNO), ``side`` (SLL_BUY_DVSN_CD) and ``order_no`` (ODNO) where given.
+
+        Read to the last page (100 rows a page on live, 15 on paper) or ``KISIncompleteRead``."""
         end = end or start
         recent = (self.today() - start).days <= 90
         params = {
             **self._account,
             "INQR_STRT_DT": f"{start:%Y%m%d}",
             "INQR_END_DT": f"{end:%Y%m%d}",
-            "SLL_BUY_DVSN_CD": "00",
+            "SLL_BUY_DVSN_CD": {None: "00", Side.SELL: "01", Side.BUY: "02"}[side],
             "INQR_DVSN": "01",
             "PDNO": symbol,
             "CCLD_DVSN": "00",
             "ORD_GNO_BRNO": "",
-            "ODNO": "",
+            "ODNO": order_no,
             "INQR_DVSN_3": "00",
             "INQR_DVSN_1": "",
             "EXCG_ID_DVSN_CD": "KRX",
@@ -242,17 +253,32 @@ class KisRestClient:
         return mapping.buying_power(reply.body.row("output"))
 
     def _pages(self, endpoint: trids.Endpoint, params: dict[str, str]) -> Iterator[KisResponse]:
-        """Every page of a ``tr_cont`` TR, stopping if KIS repeats a continuation key."""
+        """Every page of a ``tr_cont`` TR, or ``KISIncompleteRead`` once one was yielded."""
         context = {"CTX_AREA_FK100": "", "CTX_AREA_NK100": ""}
         tr_cont = ""
-        for _ in range(self.max_pages):
-            reply = self.http.request(endpoint, params={**params, **context}, tr_cont=tr_cont)
+        for page in range(1, self.max_pages + 1):
+            try:
+                reply = self.http.request(endpoint, params={**params, **context}, tr_cont=tr_cont)
+            except KISError as exc:
+                if page == 1:
+                    raise
+                raise KISIncompleteRead(
+                    f"{endpoint.name}: page {page} failed ({type(exc).__name__}: {exc})",
+                    code=exc.code,
+                    tr_id=exc.tr_id,
+                ) from exc
             yield reply
-            following = reply.context()
-            if not reply.has_next or reply.empty or following == context:
+            if not reply.has_next or reply.empty:
                 return
+            following = reply.context()
+            if following == context:
+                raise KISIncompleteRead(
+                    f"{endpoint.name}: KIS said more follows after page {page} but repeated "
+                    "the continuation key",
+                    tr_id=reply.tr_id,
+                )
             context, tr_cont = following, "N"
-        log.warning("%s: stopped after %d pages", endpoint.name, self.max_pages)
+        raise KISIncompleteRead(f"{endpoint.name}: more than {self.max_pages} pages")
 
 
 def _symbol(symbol: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
 from stock_manager.adapters.kis.errors import (
     EMPTY_RESULT_CODES,
+    NOT_EXECUTED_CODES,
     KISConfigError,
     KISError,
     KISOrderOutcomeUnknown,
@@ -161,6 +162,23 @@ def _json_object(reply: httpx.Response) -> Any:
         return reply.json()
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
+
+
+def is_refusal(response: KisResponse) -> bool:
+    """Whether a failed order reply is KIS saying no, so the order certainly does not exist.
+
+    Only a KIS envelope with ``rt_cd`` not ``0`` (or the token endpoints' ``error_code``) and
+    a message code counts, and only if it came before any execution could happen: a 2xx/4xx
+    reply, or a gateway code that refuses before routing (``NOT_EXECUTED_CODES``) on any
+    status. Anything else — a timeout, a reset, HTTP 5xx, HTML, an empty, cut-off or
+    undecodable body, an envelope without a code — may hide an order that exists.
+    See docs/kis-adapter.md, "Order replies"."""
+    body = response.body
+    code = body.text("msg_cd") or body.text("error_code")
+    enveloped = body.text("rt_cd") not in ("", "0") or bool(body.text("error_code"))
+    if not (code and enveloped):
+        return False
+    return response.status < 500 or code in NOT_EXECUTED_CODES
 
 
 def _unreadable(status: int, endpoint: trids.Endpoint, tr_id: str) -> KisResponse:

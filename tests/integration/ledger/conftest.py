@@ -22,6 +22,7 @@ from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.config import get_settings
 from stock_manager.domain.clock import KST
 from stock_manager.domain.market import MarketState
+from stock_manager.ports import PendingTasks
 from stock_manager.services import market
 from stock_manager.sim import SimConfig, SimServer
 from tests.fakes.ports import FakeNotifier
@@ -36,15 +37,21 @@ SIM: dict[str, Any] = {
     "rate_limit": 0.0,
     "token_issue_interval": 1.0,
 }
-# The resolver proves an order absent after this long; the sweep calls a worker gone after
-# this long without a heartbeat (both 120 s / 60 s in production).
-UNKNOWN_GRACE = timedelta(seconds=2)
+# A read this long after an ambiguous send proves absence; the sweep calls a worker gone after
+# this long without a heartbeat (3 s / 60 s in production).
+UNKNOWN_PROPAGATION = timedelta(seconds=1)
 STALE_WORKER_AFTER = timedelta(seconds=1)
 
 
 @pytest.fixture
 def backend() -> str:
     return "postgres"
+
+
+@pytest.fixture
+def sim_settings() -> dict[str, Any]:
+    """``SimConfig`` values a module wants on top of ``SIM`` (a dialect, a rate limit)."""
+    return {}
 
 
 @pytest.fixture
@@ -56,6 +63,7 @@ def stack_settings() -> dict[str, str]:
 def stack(
     backend: str,
     stack_settings: dict[str, str],
+    sim_settings: dict[str, Any],
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -74,7 +82,7 @@ def stack(
         database = str(request.getfixturevalue("sqlite_url"))
         namespace = ""
         backend_env = {"LOCK_BACKEND": "sql"}
-    sim = SimServer(SimConfig(**SIM)).start()
+    sim = SimServer(SimConfig(**{**SIM, **sim_settings})).start()
     data_dir = tmp_path / "xdg" / "stock-manager"  # DATA_DIR's default under XDG_DATA_HOME
     now = datetime.now(KST)
     env = {
@@ -104,8 +112,11 @@ def stack(
     ctx = replace(
         base,
         notifier=notifier,
+        tasks=PendingTasks(),  # follow-ups are kept for the test to see, not sent anywhere
         policy=replace(
-            base.policy, unknown_grace=UNKNOWN_GRACE, stale_worker_after=STALE_WORKER_AFTER
+            base.policy,
+            unknown_propagation=UNKNOWN_PROPAGATION,
+            stale_worker_after=STALE_WORKER_AFTER,
         ),
     )
     assert market.advance(ctx.uow, ctx.calendar, ctx.clock).state is MarketState.TRADING

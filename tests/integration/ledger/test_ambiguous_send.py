@@ -53,11 +53,18 @@ def test_accept_then_time_out_is_adopted_once_and_its_fills_counted_once(
     price = int(stack.market(SYMBOL)["lower"])  # rests: nothing trades there unless we say so
     quantity = 200_000  # more than one trade's volume, so the first fill is partial
     stack.admin("account", {"cash": 1_000_000_000})
-    stack.faults(order_timeout_rate=1.0, order_timeout_hang_s=1.2)
+    # The order's reply never comes, and the immediate look-up fails too: recovery's turn.
+    stack.faults(
+        order_timeout_rate=1.0,
+        order_timeout_hang_s=1.2,
+        http500_rate=1.0,
+        paths=["inquire-daily-ccld"],
+    )
 
     sent = enter(ctx, SYMBOL, quantity, price, OrderType.LIMIT, "test")
 
     assert sent.outcome is Outcome.UNKNOWN, sent
+    assert [t for t, _, _ in ctx.tasks.pending] == ["tasks.orders.resolve_order"]  # type: ignore[attr-defined]
     (intent,) = stack.orders(SYMBOL)
     assert (intent.status, intent.broker_order_no) == (OrderStatus.UNKNOWN, None)
     (at_broker,) = stack.broker_orders(SYMBOL)  # the broker has it all the same
@@ -133,15 +140,15 @@ def test_a_send_the_broker_never_got_is_rejected_only_after_the_grace(stack: Sta
     stack.faults()
     (intent,) = stack.orders(SYMBOL)
 
-    # Within the grace period the absence proves nothing: the intent waits, nothing is sent.
+    # Before the propagation delay the absence proves nothing: the intent waits, nothing sent.
     sync_orders(ctx)
     assert stack.order(intent.id or 0).status is OrderStatus.UNKNOWN
     assert enter(ctx, SYMBOL, 3, price, OrderType.LIMIT, "test").outcome is Outcome.SKIPPED
     assert stack.symbol(SYMBOL).state is SymbolState.ENTERING
 
-    assert intent.created_at is not None
-    grace_ends = intent.created_at + ctx.policy.unknown_grace + timedelta(milliseconds=50)
-    time.sleep(max((grace_ends - ctx.clock.now()).total_seconds(), 0))
+    assert intent.updated_at is not None
+    provable = intent.updated_at + ctx.policy.unknown_propagation + timedelta(milliseconds=50)
+    time.sleep(max((provable - ctx.clock.now()).total_seconds(), 0))
     sync_orders(ctx)
 
     assert stack.order(intent.id or 0).status is OrderStatus.REJECTED

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from stock_manager.domain.broker import OrderRequest
-from stock_manager.domain.orders import OrderType, Side
+from stock_manager.domain.orders import OrderPurpose, OrderType, Side
 from stock_manager.domain.records import RecoveryKind
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.services.orders import Outcome, enter
@@ -58,8 +58,7 @@ def test_each_seeded_mismatch_is_classified_fixed_and_logged(stack: Stack) -> No
         drift: RecoveryKind.QUANTITY_DRIFT,
         stuck_in: RecoveryKind.STUCK_ORDER,
         stuck_out: RecoveryKind.STUCK_ORDER,
-        foreign: RecoveryKind.QUARANTINED,
-    }
+    }  # the by-hand order is recorded, not a difference: it is working, quantities move
     quantities = {d.symbol: (d.ledger_quantity, d.broker_quantity) for d in report.differences}
     assert quantities == {
         orphan: (0, 5),
@@ -67,42 +66,42 @@ def test_each_seeded_mismatch_is_classified_fixed_and_logged(stack: Stack) -> No
         drift: (10, 7),
         stuck_in: (0, 2),
         stuck_out: (4, 0),
-        foreign: (0, 0),
     }
-    assert report.skipped == () and report.fixed == 6
-    assert {d.symbol: d.action for d in report.differences}[foreign] == "quarantined"
+    assert report.skipped == () and report.fixed == 5
 
-    after = {code: stack.symbol(code) for code in found | {agreed: None}}
+    after = {code: stack.symbol(code) for code in found | {agreed: None, foreign: None}}
     assert {code: (t.state, t.quantity) for code, t in after.items()} == {
         orphan: (SymbolState.HOLDING, 5),
         missing: (SymbolState.FLAT, 0),
         drift: (SymbolState.HOLDING, 7),
         stuck_in: (SymbolState.HOLDING, 2),
         stuck_out: (SymbolState.FLAT, 0),
-        foreign: (SymbolState.QUARANTINED, 0),
+        foreign: (SymbolState.FLAT, 0),
         agreed: (SymbolState.HOLDING, 6),
     }
     assert after[orphan].cost == 5 * price[orphan]  # at the broker's average price
-    assert after[orphan].strategy == "adopted"
+    assert after[orphan].strategy == "external"  # a holding the system did not open
     assert after[drift].cost == 7 * price[drift]
     assert after[agreed].version == 1  # untouched
+    (external,) = stack.orders(foreign)  # the order by hand, as it is at the broker
+    assert (external.purpose, external.broker_order_no) == (
+        OrderPurpose.EXTERNAL,
+        by_hand.broker_order_no,
+    )
 
     logged = {e.symbol: e.kind for e in stack.recovery()}
-    assert logged == found  # one entry per fix, none for the symbol that agreed
-    assert {n.title for n in stack.notifier.sent if n.kind == "quarantine"} == {
-        f"{foreign} quarantined"
-    }
-    assert sum(n.kind == "reconciliation" for n in stack.notifier.sent) == 6
+    assert logged == found  # one entry per fix, none for the symbols that agreed
+    assert sum(n.kind == "reconciliation" for n in stack.notifier.sent) == 5
 
-    # A second pass finds nothing new to fix: the by-hand order is still open, but the
-    # symbol is already quarantined.
+    # A second pass finds nothing new to fix, and records nothing twice.
     entries, alerts = len(stack.recovery()), len(stack.notifier.sent)
     again = reconcile(ctx)
-    assert [(d.symbol, d.action) for d in again.differences] == [(foreign, "none")]
+    assert again.differences == ()
     assert {code: stack.symbol(code) for code in after} == after
     assert (len(stack.recovery()), len(stack.notifier.sent)) == (entries, alerts)
+    assert len(stack.orders(foreign)) == 1
 
-    # No entries into the quarantined symbol; the by-hand order is the broker's only one.
+    # Nothing of ours goes out while someone else's order works on the symbol.
     refused = enter(ctx, foreign, 1, lower, OrderType.LIMIT, "test")
     assert refused.outcome is Outcome.SKIPPED
     assert [o["odno"] for o in stack.broker_orders(foreign)] == [by_hand.broker_order_no]

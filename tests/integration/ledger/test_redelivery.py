@@ -101,8 +101,14 @@ def test_redelivered_entries_and_syncs_change_nothing(stack: Stack, deliveries: 
     price = int(stack.market(SYMBOL)["lower"])
     entry = (SYMBOL, 3, price, "00", "test", "redelivery")
 
-    # Delivered while the broker accepts and never answers: unknown, then a duplicate.
-    stack.faults(order_timeout_rate=1.0, order_timeout_hang_s=1.2)
+    # Delivered while the broker accepts and never answers, and its history cannot be read
+    # at once: unknown, then a duplicate.
+    stack.faults(
+        order_timeout_rate=1.0,
+        order_timeout_hang_s=1.2,
+        http500_rate=1.0,
+        paths=["inquire-daily-ccld"],
+    )
     assert deliver_twice(stack, deliveries, enter, *entry) == ("unknown", "skipped")
     stack.faults()
     (intent,) = stack.orders(SYMBOL)

@@ -3,11 +3,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from stock_manager.domain.clock import KST
 from stock_manager.domain.orders import Fill, Side
-from stock_manager.domain.pnl import fifo, max_drawdown, trade_stats
+from stock_manager.domain.pnl import (
+    AdjustmentKind,
+    PositionAdjustment,
+    fifo,
+    max_drawdown,
+    trade_stats,
+)
 from stock_manager.domain.position import Position
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=KST)
@@ -59,9 +63,35 @@ def test_unrealized_uses_marks_and_unallocated_buy_commission() -> None:
     assert result.unrealized({"005930": 1_100}) == 10 * 100 - 3
 
 
-def test_selling_more_than_was_bought_is_an_inconsistency() -> None:
-    with pytest.raises(ValueError, match="exceeds"):
-        fifo([fill(1, Side.BUY, 1, 1_000), fill(2, Side.SELL, 2, 1_000)])
+def test_selling_more_than_was_bought_is_reported_not_raised() -> None:
+    result = fifo([fill(1, Side.BUY, 1, 1_000), fill(2, Side.SELL, 2, 1_200)])
+    (trade,) = result.closed
+    assert trade.buy_cost == 1_000 + 1_200  # the share without a lot: at the sell's own price
+    assert trade.pnl == 200
+    assert result.unmatched == (("005930", 1),)
+
+
+def test_a_carried_lot_takes_the_broker_basis_and_a_manual_sale_books_all_its_pnl() -> None:
+    carried = PositionAdjustment("005930", 398, 71_000, T0, AdjustmentKind.CARRIED)
+    bought = fill(1, Side.BUY, 2, 70_000, commission=20)
+    sold = fill(2, Side.SELL, 400, 72_000, commission=4_000, tax=57_600)  # by hand
+    result = fifo([bought, sold], adjustments=[carried])
+    (trade,) = result.closed
+    assert trade.buy_cost == 398 * 71_000 + 2 * 70_000
+    assert trade.pnl == 400 * 72_000 - trade.buy_cost - 20 - 4_000 - 57_600
+    assert result.open_lots == () and result.unrealized({"005930": 80_000}) == 0  # flat: 0
+    assert result.unmatched == ()
+
+
+def test_drift_takes_shares_out_at_cost_without_realizing_anything() -> None:
+    lots = [
+        fill(1, Side.BUY, 10, 1_000),
+        PositionAdjustment("005930", -3, 0, T0 + timedelta(minutes=2), AdjustmentKind.DRIFT),
+    ]
+    result = fifo([f for f in lots if isinstance(f, Fill)], adjustments=[lots[1]])  # type: ignore[list-item]
+    assert result.closed == ()
+    (lot,) = result.open_lots
+    assert (lot.quantity, lot.price) == (7, 1_000)
 
 
 def test_trade_stats_win_rate_profit_factor_and_drawdown() -> None:

@@ -28,7 +28,7 @@ from stock_manager.adapters.kis.notices import (
     split_frame,
 )
 from stock_manager.adapters.kis.websocket import _ApprovalRefused
-from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, json_values
+from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, cpu_bounded, json_values
 from tests.unit.kis.test_websocket import IV, KEY, FakeSocket, client, notice_fields, tick_fields
 
 TODAY = date(2026, 11, 20)
@@ -49,6 +49,7 @@ KEYS = {"H0STCNI9": (KEY, IV), "H0STCNI0": ("short", "iv")}
 
 @PROPERTY
 @given(data_frames() | st.text())
+@cpu_bounded
 def test_split_frame_gives_bounded_records_or_a_typed_error(text: str) -> None:
     try:
         frame = split_frame(text, KEYS)
@@ -68,6 +69,7 @@ RECORDS = st.lists(FIELD, max_size=70).map(tuple) | st.builds(
 
 @PROPERTY
 @given(RECORDS)
+@cpu_bounded
 def test_record_parsers_give_an_event_or_a_typed_error(record: tuple[str, ...]) -> None:
     for parse in (parse_tick, parse_book, parse_notice):
         try:
@@ -79,6 +81,7 @@ def test_record_parsers_give_an_event_or_a_typed_error(record: tuple[str, ...]) 
 
 @PROPERTY
 @given(st.text(max_size=200), st.text(max_size=40), st.text(max_size=20))
+@cpu_bounded
 def test_decrypt_of_any_text_and_key_is_text_or_a_typed_error(
     payload: str, key: str, iv: str
 ) -> None:
@@ -89,6 +92,7 @@ def test_decrypt_of_any_text_and_key_is_text_or_a_typed_error(
 
 @PROPERTY
 @given(st.binary(max_size=300))
+@cpu_bounded
 def test_decrypt_of_any_ciphertext_is_text_or_a_typed_error(raw: bytes) -> None:
     with contextlib.suppress(KISValidationError):
         decrypt(base64.b64encode(raw).decode(), KEY, IV)
@@ -96,6 +100,7 @@ def test_decrypt_of_any_ciphertext_is_text_or_a_typed_error(raw: bytes) -> None:
 
 @PROPERTY
 @given(st.text(max_size=300))
+@cpu_bounded
 def test_encrypted_text_decrypts_back(text: str) -> None:
     try:
         secret = encrypt(text, KEY, IV)
@@ -127,6 +132,7 @@ def control_messages() -> st.SearchStrategy[Any]:
 
 @PROPERTY
 @given(control_messages())
+@cpu_bounded
 def test_control_parse_gives_a_ping_an_ack_or_a_typed_error(message: Any) -> None:
     text = json.dumps(message)
     try:
@@ -141,6 +147,7 @@ def test_control_parse_gives_a_ping_an_ack_or_a_typed_error(message: Any) -> Non
 
 @PROPERTY
 @given(st.text() | st.sampled_from(["[" * 100_000, '{"a":' * 50_000, "0" * (1 << 21)]))
+@cpu_bounded
 def test_control_parse_of_any_text_is_typed(text: str) -> None:
     with contextlib.suppress(KISValidationError):
         control.parse(text)
@@ -148,6 +155,7 @@ def test_control_parse_of_any_text_is_typed(text: str) -> None:
 
 @PROPERTY
 @given(st.one_of(data_frames(), st.text(), control_messages().map(json.dumps)))
+@cpu_bounded
 def test_on_frame_counts_every_frame_and_never_raises(text: str) -> None:
     ws, events = client()
     ws._keys.update(KEYS)

@@ -37,10 +37,10 @@ def test_a_control_frame_whose_header_is_not_an_object_is_counted_not_fatal() ->
 
 
 def test_a_data_frame_announcing_300_million_records_is_refused_cheaply() -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with bounded_memory(256), pytest.raises(KISValidationError, match="300000000"):
         split_frame(THREE_HUNDRED_MILLION)  # built 300,000,000 tuples before
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_the_300_million_frame_is_counted_and_the_stream_goes_on() -> None:
@@ -58,10 +58,10 @@ def test_the_300_million_frame_is_counted_and_the_stream_goes_on() -> None:
 
 @pytest.mark.parametrize("convert", [to_int, to_decimal])
 def test_a_huge_exponent_is_a_typed_error_at_once(convert: object) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(KISValidationError):
         convert(HUGE_EXPONENT)  # type: ignore[operator]  # froze the loop for 11 s
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_a_huge_exponent_in_a_reply_names_the_field() -> None:
@@ -73,7 +73,7 @@ def test_a_tick_priced_1e500000_is_counted_as_malformed() -> None:
     ws, events = client()
     fields = tick_fields()
     fields[2] = HUGE_EXPONENT
-    started = time.perf_counter()
+    started = time.process_time()
     asyncio.run(ws.on_frame(FakeSocket(), "0|H0STCNT0|001|" + "^".join(fields)))
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert ws.stats.malformed == 1 and events == []

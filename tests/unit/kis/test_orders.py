@@ -175,7 +175,7 @@ def test_a_business_rejection_carries_its_code(harness: Harness) -> None:
 
 def test_accepted_without_an_order_number_is_outcome_unknown(harness: Harness) -> None:
     harness.kis.on("order-cash", reply("order_no_odno"))
-    with pytest.raises(KISOrderOutcomeUnknown, match="without an order number"):
+    with pytest.raises(KISOrderOutcomeUnknown, match="without a usable order number"):
         orders(harness).submit(BUY)
 
 

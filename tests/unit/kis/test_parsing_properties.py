@@ -25,7 +25,7 @@ from stock_manager.adapters.kis.parsing import (
     to_decimal,
     to_int,
 )
-from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, json_values, scalars
+from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, cpu_bounded, json_values, scalars
 
 ANYTHING = scalars | json_values()
 KIS_INTS = st.integers(min_value=-(10**19) + 1, max_value=10**19 - 1)
@@ -33,6 +33,7 @@ KIS_INTS = st.integers(min_value=-(10**19) + 1, max_value=10**19 - 1)
 
 @PROPERTY
 @given(ANYTHING)
+@cpu_bounded
 def test_to_decimal_gives_a_bounded_number_or_a_typed_error(value: Any) -> None:
     try:
         result = to_decimal(value)
@@ -43,6 +44,7 @@ def test_to_decimal_gives_a_bounded_number_or_a_typed_error(value: Any) -> None:
 
 @PROPERTY
 @given(ANYTHING)
+@cpu_bounded
 def test_to_int_gives_a_bounded_int_or_a_typed_error(value: Any) -> None:
     try:
         result = to_int(value)
@@ -59,6 +61,7 @@ def test_every_hostile_number_is_refused(text: str) -> None:
 
 @PROPERTY
 @given(KIS_INTS, st.sampled_from(["{:d}", "{:,d}", "{:+d}", "{:+,d}", " {:d} ", "{:d}.0000"]))
+@cpu_bounded
 def test_integers_as_kis_writes_them_read_back(number: int, form: str) -> None:
     assert to_int(form.format(number)) == number
     assert to_int(number) == number
@@ -66,6 +69,7 @@ def test_integers_as_kis_writes_them_read_back(number: int, form: str) -> None:
 
 @PROPERTY
 @given(st.decimals(min_value=-(10**12), max_value=10**12, places=4, allow_nan=False))
+@cpu_bounded
 def test_rates_and_prices_with_decimals_read_back(number: Decimal) -> None:
     assert to_decimal(f"{number:f}") == number
     assert to_decimal(f"{number:,f}") == number
@@ -74,6 +78,7 @@ def test_rates_and_prices_with_decimals_read_back(number: Decimal) -> None:
 
 @PROPERTY
 @given(scalars | st.text(max_size=20))
+@cpu_bounded
 def test_parse_date_gives_a_date_or_a_typed_error(value: Any) -> None:
     try:
         day = parse_date(value)
@@ -84,12 +89,14 @@ def test_parse_date_gives_a_date_or_a_typed_error(value: Any) -> None:
 
 @PROPERTY
 @given(st.dates(min_value=date(MIN_YEAR, 1, 1), max_value=date(MAX_YEAR, 12, 31)), st.text())
+@cpu_bounded
 def test_dates_read_back_whatever_follows_them(day: date, tail: str) -> None:
     assert parse_date(f"{day:%Y%m%d}{tail}") == day
 
 
 @PROPERTY
 @given(scalars | st.text(max_size=20))
+@cpu_bounded
 def test_parse_time_gives_a_time_or_a_typed_error(value: Any) -> None:
     try:
         at = parse_time(value)
@@ -100,6 +107,7 @@ def test_parse_time_gives_a_time_or_a_typed_error(value: Any) -> None:
 
 @PROPERTY
 @given(st.times().map(lambda t: t.replace(microsecond=0)))
+@cpu_bounded
 def test_times_read_back(at: time) -> None:
     assert parse_time(f"{at:%H%M%S}") == at
     assert parse_time(f"{at:%H%M%S}"[1:] if at.hour < 10 else f"{at:%H%M%S}") == at
@@ -110,6 +118,7 @@ FIELDS = st.sampled_from(["stck_prpr", "STCK_PRPR", "odno", "output", "Output1",
 
 @PROPERTY
 @given(st.dictionaries(FIELDS, json_values(FIELDS), max_size=6), FIELDS)
+@cpu_bounded
 def test_every_row_accessor_gives_a_value_or_a_typed_error(data: dict[str, Any], key: str) -> None:
     row = Row(data, "fuzz")
     for read in (
@@ -135,6 +144,7 @@ def test_every_row_accessor_gives_a_value_or_a_typed_error(data: dict[str, Any],
 
 @PROPERTY
 @given(json_values())
+@cpu_bounded
 def test_a_row_of_something_other_than_an_object_is_a_typed_error(value: Any) -> None:
     try:
         row = Row(value, "fuzz")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from stock_manager.adapters.kis.broker import KisBroker
+from stock_manager.adapters.kis.errors import KISIncompleteRead
 from stock_manager.adapters.kis.mapping import KISUnknownSymbol
 from stock_manager.adapters.kis.orders import KisOrderClient
 from stock_manager.adapters.kis.rest import KisRestClient
@@ -152,10 +153,49 @@ def test_balance_follows_tr_cont_across_pages(harness: Harness) -> None:
     assert first.url.params["INQR_DVSN"] == "01"  # KIS refuses 02 since 2026-02-10
 
 
-def test_paging_stops_when_kis_repeats_the_continuation_key(harness: Harness) -> None:
+def test_a_repeated_continuation_key_is_an_incomplete_read(harness: Harness) -> None:
     harness.kis.on("inquire-balance", reply("balance_page1", tr_cont="M"))
-    rest(harness).balance()
+    with pytest.raises(KISIncompleteRead, match="repeated the continuation key"):
+        rest(harness).balance()
     assert len(harness.kis.calls("inquire-balance")) == 2
+
+
+def page_of(rows: int, first: int, more: bool) -> httpx.Response:
+    """A paper-sized page of the daily order history: ``rows`` orders from number ``first``."""
+    body = fixture("daily_ccld_page1")
+    template = body["output1"][0]
+    body["output1"] = [{**template, "odno": f"{first + n:010d}"} for n in range(rows)]
+    body["ctx_area_nk100"] = f"NK{first + rows:08d}"
+    return httpx.Response(200, json=body, headers={"tr_cont": "M" if more else "D"})
+
+
+def test_a_busy_paper_day_is_read_to_its_last_page(harness: Harness) -> None:
+    pages = [page_of(15, 1 + 15 * n, more=n < 99) for n in range(100)]  # 1,500 orders
+    harness.kis.on("inquire-daily-ccld", *pages)
+    rows = broker(harness).orders(date(2026, 11, 20))
+    assert len(rows) == 1500 and rows[-1].broker_order_no == "0000001500"
+    assert len(harness.kis.calls("inquire-daily-ccld")) == 100
+
+
+def test_paging_past_the_cap_is_an_incomplete_read_not_a_short_list(harness: Harness) -> None:
+    harness.kis.on("inquire-daily-ccld", *[page_of(15, 1 + 15 * n, more=True) for n in range(9)])
+    client = KisRestClient(harness.http, max_pages=8)
+    with pytest.raises(KISIncompleteRead, match="more than 8 pages"):
+        client.daily_orders(date(2026, 11, 20))
+
+
+def test_an_error_after_the_first_page_is_an_incomplete_read(harness: Harness) -> None:
+    failing = httpx.Response(500, json={"rt_cd": "1", "msg_cd": "EGW00001", "msg1": "오류"})
+    harness.kis.on("inquire-daily-ccld", page_of(15, 1, more=True), failing)
+    with pytest.raises(KISIncompleteRead, match="page 2 failed"):
+        broker(harness).orders(date(2026, 11, 20))
+
+
+def test_order_history_is_narrowed_by_symbol_and_side(harness: Harness) -> None:
+    harness.kis.on("inquire-daily-ccld", reply("daily_ccld_page2", tr_cont="E"))
+    broker(harness).orders(date(2026, 11, 20), symbol="005930", side=Side.SELL)
+    params = harness.kis.calls("inquire-daily-ccld")[0].url.params
+    assert (params["PDNO"], params["SLL_BUY_DVSN_CD"]) == ("005930", "01")
 
 
 def test_daily_orders_across_pages(harness: Harness) -> None:

@@ -35,7 +35,7 @@ from stock_manager.domain.broker import OrderRequest
 from stock_manager.domain.clock import KST
 from stock_manager.domain.orders import OrderType, Side
 from tests.fakes.ports import FakeRateLimiter
-from tests.unit.hostile import PROPERTY, json_values, scalars
+from tests.unit.hostile import PROPERTY, cpu_bounded, json_values, scalars
 from tests.unit.kis.conftest import credentials, environment, fixture
 
 AT = datetime(2026, 11, 20, 9, 30, tzinfo=KST)
@@ -95,6 +95,7 @@ RAW = (
 # -- wire.parse_reply ---------------------------------------------------------------------
 @PROPERTY
 @given(RAW, st.integers(100, 599), st.text(max_size=5))
+@cpu_bounded
 def test_parse_reply_never_raises(raw: bytes, status: int, tr_cont: str) -> None:
     header = tr_cont.encode("ascii", "replace").decode()
     reply = httpx.Response(status, content=raw, headers={"tr_cont": header})
@@ -131,6 +132,7 @@ TOKEN_BODIES = st.fixed_dictionaries(
 
 @PROPERTY
 @given(TOKEN_BODIES)
+@cpu_bounded
 def test_token_replies_give_a_credential_and_an_expiry_or_a_typed_error(
     data: dict[str, Any],
 ) -> None:
@@ -190,6 +192,7 @@ def http_answering(answer: Callable[[httpx.Request], httpx.Response]) -> KisHttp
 
 @PROPERTY
 @given(TOKEN_BODIES | BODIES, STATUSES)
+@cpu_bounded
 def test_issuing_a_token_or_approval_key_gives_one_or_a_typed_error(body: Any, status: int) -> None:
     http = http_answering(lambda request: httpx.Response(status, content=_encode(body)))
     with log_masker_restored():
@@ -222,6 +225,7 @@ MAPPINGS: dict[str, Callable[[Row], object]] = {
 def test_each_mapping_gives_a_record_or_a_typed_error(name: str) -> None:
     @settings(PROPERTY, max_examples=60)
     @given(ROW_DATA)
+    @cpu_bounded
     def check(data: dict[str, Any]) -> None:
         with contextlib.suppress(KISValidationError, KISRejectedError):
             MAPPINGS[name](Row(data, name))
@@ -254,6 +258,7 @@ CALLS: dict[str, Callable[[KisRestClient, KisOrderClient], object]] = {
 def test_each_client_call_gives_a_result_or_a_typed_error(name: str) -> None:
     @settings(PROPERTY, max_examples=50)
     @given(st.lists(st.tuples(RAW, STATUSES, st.sampled_from(["", "F", "M", "D"])), min_size=1))
+    @cpu_bounded
     def check(replies: list[tuple[bytes, int, str]]) -> None:
         served = iter(replies * 60)  # enough for every page and retry
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from stock_manager.adapters.kis.notices import MAX_FRAME_CHARS, MAX_RECORDS, encrypt
 from stock_manager.domain.broker import ExecutionNotice, Tick
-from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, json_values
+from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, cpu_bounded, json_values
 from tests.unit.kis.test_websocket import (
     IV,
     KEY,
@@ -178,6 +178,7 @@ class FakeServer:
 
 @settings(PROPERTY, max_examples=60)
 @given(st.lists(VALID | GARBAGE, max_size=25))
+@cpu_bounded
 def test_the_session_survives_a_fuzzed_sequence_and_counts_the_garbage(
     frames: list[Frame],
 ) -> None:

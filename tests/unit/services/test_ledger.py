@@ -21,12 +21,17 @@ from stock_manager.domain.orders import (
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.services.context import LedgerPolicy
 from stock_manager.services.ledger import OrderFact, Writer, apply_fact, fills_for, open_order
-from stock_manager.services.resolver import Resolution, resolve_unknown
+from stock_manager.services.resolver import BrokerView, Resolution, resolve_unknown
 from tests.fakes.uow import FakeUnitOfWork
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=KST)
 DAY = date(2026, 11, 20)
 FEES = FeeSchedule()
+
+
+def view(rows: list[BrokerOrder], read_at: datetime = NOW) -> BrokerView:
+    """A complete read of the symbol's orders that began at ``read_at``."""
+    return BrokerView(tuple(rows), read_at, "005930")
 
 
 def writer(fence: int = 1, at: datetime = NOW) -> Writer:
@@ -198,7 +203,8 @@ def unknown(uow: FakeUnitOfWork) -> Order:
             OrderPurpose.ENTRY,
         )
         order = uow.orders.save(
-            order, replace(order.apply(OrderEvent.OUTCOME_UNKNOWN), created_at=NOW)
+            order,
+            replace(order.apply(OrderEvent.OUTCOME_UNKNOWN), created_at=NOW, updated_at=NOW),
         )
         uow.commit()
     return order
@@ -212,7 +218,9 @@ def test_resolver_adopts_a_single_match_and_applies_its_fills() -> None:
         broker_row("0000000008", NOW + timedelta(seconds=1), quantity=5),
     ]
     with uow:
-        assert resolve_unknown(uow, writer(2), order, rows, LedgerPolicy()) is Resolution.ADOPTED
+        assert (
+            resolve_unknown(uow, writer(2), order, view(rows), LedgerPolicy()) is Resolution.ADOPTED
+        )
         uow.commit()
         stored = uow.orders.get(order.id or 0)
     assert stored is not None
@@ -221,16 +229,18 @@ def test_resolver_adopts_a_single_match_and_applies_its_fills() -> None:
 
 def test_resolver_waits_then_rejects_when_the_broker_proves_absence() -> None:
     uow = FakeUnitOfWork()
-    order = unknown(uow)
-    policy = LedgerPolicy(unknown_grace=timedelta(seconds=120))
+    order = unknown(uow)  # the send ended without an answer at NOW
+    policy = LedgerPolicy(unknown_propagation=timedelta(seconds=3))
+    later = writer(2, NOW + timedelta(seconds=30))
+    with uow:  # a read begun before the order could have been listed proves nothing
+        early = view([], NOW + timedelta(seconds=2.9))
+        assert resolve_unknown(uow, later, order, early, policy) is Resolution.WAITING
+    with uow:  # a read of another symbol proves nothing either
+        other = BrokerView((), NOW + timedelta(seconds=10), "000660")
+        assert resolve_unknown(uow, later, order, other, policy) is Resolution.WAITING
     with uow:
-        assert (
-            resolve_unknown(uow, writer(2, NOW + timedelta(seconds=30)), order, [], policy)
-            is Resolution.WAITING
-        )
-    with uow:
-        late = writer(2, NOW + timedelta(seconds=121))
-        assert resolve_unknown(uow, late, order, [], policy) is Resolution.PROVEN_ABSENT
+        proof = view([], NOW + timedelta(seconds=3))
+        assert resolve_unknown(uow, later, order, proof, policy) is Resolution.PROVEN_ABSENT
         uow.commit()
         assert uow.orders.get(order.id or 0).status is OrderStatus.REJECTED  # type: ignore[union-attr]
         assert uow.symbols.get("005930").state is SymbolState.FLAT  # type: ignore[union-attr]
@@ -241,7 +251,10 @@ def test_resolver_quarantines_when_it_cannot_tell_which_is_ours() -> None:
     order = unknown(uow)
     rows = [broker_row("0000000007", NOW), broker_row("0000000009", NOW + timedelta(seconds=2))]
     with uow:
-        assert resolve_unknown(uow, writer(2), order, rows, LedgerPolicy()) is Resolution.AMBIGUOUS
+        assert (
+            resolve_unknown(uow, writer(2), order, view(rows), LedgerPolicy())
+            is Resolution.AMBIGUOUS
+        )
         uow.commit()
         assert uow.symbols.get("005930").state is SymbolState.QUARANTINED  # type: ignore[union-attr]
         assert uow.orders.get(order.id or 0).status is OrderStatus.UNKNOWN  # type: ignore[union-attr]
@@ -253,7 +266,7 @@ def test_resolver_ignores_orders_already_adopted_or_outside_the_window() -> None
     far = broker_row("0000000005", NOW - timedelta(minutes=10))
     other_price = broker_row("0000000006", NOW, price=71_600)
     with uow:
-        result = resolve_unknown(uow, writer(2), order, [far, other_price], LedgerPolicy())
+        result = resolve_unknown(uow, writer(2), order, view([far, other_price]), LedgerPolicy())
     assert result is Resolution.WAITING
 
 

@@ -82,25 +82,29 @@ def test_a_request_that_never_left_is_rejected_and_can_be_retried(world: World) 
     assert keys == ["1:0", "2:0"]  # a new trade, never the same intent twice
 
 
-def test_accept_then_timeout_is_adopted_not_resent(world: World) -> None:
+def test_accept_then_timeout_is_adopted_at_once_not_resent(world: World) -> None:
     world.broker.fail_next_submit(OrderOutcomeUnknown("read timeout"), accepted=True)
-    assert buy(world) is Outcome.UNKNOWN
-    assert world.statuses() == [OrderStatus.UNKNOWN]
+    assert buy(world) is Outcome.SUBMITTED  # looked up right after the ambiguous reply
     assert "order_unknown" in world.notifier.kinds()
-    assert buy(world) is Outcome.SKIPPED  # no new order while one may be live
-    sync_orders(world.ctx)
+    assert "order_resolved" in world.notifier.kinds()
     (order,) = world.orders()
     assert (order.status, order.broker_order_no) == (OrderStatus.SUBMITTED, "0000000001")
+    assert world.ctx.tasks.pending == []  # type: ignore[attr-defined]  # decided: no follow-up
+    assert buy(world) is Outcome.SKIPPED  # no new order while one is live
+    sync_orders(world.ctx)
     assert world.submits() == 1  # the second intent was refused before reaching the broker
     assert len(world.broker.rows) == 1  # so the broker holds exactly one order
 
 
-def test_an_unknown_send_the_broker_never_saw_is_rejected_after_the_grace(world: World) -> None:
+def test_an_unknown_send_the_broker_never_saw_is_rejected_once_provable(world: World) -> None:
     world.broker.fail_next_submit(OrderOutcomeUnknown("read timeout"), accepted=False)
     assert buy(world) is Outcome.UNKNOWN
     sync_orders(world.ctx)
     assert world.statuses() == [OrderStatus.UNKNOWN]  # absence is not proof yet
-    world.clock.advance(world.ctx.policy.unknown_grace.total_seconds() + 1)
+    ((task, args, countdown),) = world.ctx.tasks.pending  # type: ignore[attr-defined]
+    assert (task, args[1]) == ("tasks.orders.resolve_order", 1)
+    assert countdown <= world.ctx.policy.unknown_propagation.total_seconds() + 0.1
+    world.clock.advance(world.ctx.policy.unknown_propagation.total_seconds())
     sync_orders(world.ctx)
     assert world.statuses() == [OrderStatus.REJECTED]
     assert world.symbol().state is SymbolState.FLAT
@@ -188,6 +192,9 @@ def test_lost_lease_before_send_sends_nothing(world: World) -> None:
     assert world.statuses() == [OrderStatus.NEW]  # the sweep resolves it
     world.locks.acquire = acquire  # type: ignore[method-assign]
     world.clock.advance(timedelta(minutes=5).total_seconds())
+    sync_orders(world.ctx)  # the next lease holder: UNKNOWN from now, the send is long over
+    assert world.statuses() == [OrderStatus.UNKNOWN]
+    world.clock.advance(world.ctx.policy.unknown_propagation.total_seconds())
     sync_orders(world.ctx)
     assert world.statuses() == [OrderStatus.REJECTED]
 

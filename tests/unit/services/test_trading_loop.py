@@ -210,7 +210,7 @@ def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: Worl
         assert world.uow.market.get(world.day) is MarketState.CLOSING
     buy = next(o for o in world.orders() if o.symbol == "000660")
     sell = next(o for o in world.orders() if o.side is Side.SELL)
-    assert buy.status is OrderStatus.CANCEL_PENDING
+    assert buy.status is OrderStatus.CANCELED  # cancelled and confirmed in the same round
     assert (sell.order_type, sell.price, sell.purpose) == (
         OrderType.LIMIT,
         10_000,

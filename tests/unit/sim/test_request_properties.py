@@ -36,7 +36,7 @@ from stock_manager.sim.messages import InputError
 from stock_manager.sim.ratelimit import SlidingWindowLimiter
 from stock_manager.sim.request import KisRequest, body_params, query_params
 from stock_manager.sim.trids import SPECS
-from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, json_values
+from tests.unit.hostile import HOSTILE_NUMBERS, PROPERTY, cpu_bounded, json_values
 
 START = datetime(2026, 11, 20, 10, 0, tzinfo=KST)
 _INPUT = r"\"([A-Z][A-Z0-9_]+)\""
@@ -221,6 +221,7 @@ def test_every_handler_answers_any_input_with_a_kis_reply(name: str, variant: st
         st.sets(names, max_size=2),
         st.sampled_from(["", "N", "F"]),
     )
+    @cpu_bounded
     def check(changed: dict[str, str], dropped: set[str], tr_cont: str) -> None:
         params = {k: v for k, v in {**BASE, **changed}.items() if k not in dropped}
         answer(name, variant, params, tr_cont)
@@ -230,6 +231,7 @@ def test_every_handler_answers_any_input_with_a_kis_reply(name: str, variant: st
 
 @PROPERTY
 @given(json_values(), st.booleans())
+@cpu_bounded
 def test_body_params_give_string_inputs_or_an_input_error(body: Any, strict: bool) -> None:
     try:
         params = body_params(body, strict)
@@ -246,6 +248,7 @@ def test_body_params_give_string_inputs_or_an_input_error(body: Any, strict: boo
 
 @PROPERTY
 @given(st.lists(st.tuples(st.text(max_size=10), st.text(max_size=10)), max_size=10))
+@cpu_bounded
 def test_query_params_are_upper_case_strings(items: list[tuple[str, str]]) -> None:
     params = query_params(items)
     assert all(k == k.upper() for k in params)
@@ -253,6 +256,7 @@ def test_query_params_are_upper_case_strings(items: list[tuple[str, str]]) -> No
 
 @PROPERTY
 @given(st.sampled_from(INPUT_NAMES), VALUES, st.integers(0, 2))
+@cpu_bounded
 def test_integer_inputs_are_ascii_and_bounded_or_an_input_error(
     name: str, value: str, minimum: int
 ) -> None:

@@ -1,0 +1,336 @@
+"""A seeded trading day against the simulator with random faults, and the invariants that
+must hold at its close (issue 12, "randomized invariant test").
+
+Every step is what a worker, beat, the stream or a person does: entries (marketable and
+resting), ticks through the exit levels, price checks, order sync (sometimes delivered twice),
+reconciliation, the lease sweep, cancels, orders placed by hand in the HTS, and the follow-up
+look-ups a worker would run at their countdown. Faults come and go: HTTP 5xx on the order
+paths, replies that never come, replies that are no KIS answer, rate-limit bursts; a worker
+killed between the send and the record (its lease is left to run out, as after SIGKILL); and,
+with leases on Redis, Redis losing its memory. The day ends with liquidation rounds.
+
+Then, whatever happened:
+
+1. exactly one broker order per intent: every order at the broker is a ledger order of ours
+   (one each) or one placed by hand;
+2. the ledger equals the broker: each order's fills, each symbol's quantity;
+3. realized PnL equals the cash that moved, to the won (fees and tax included);
+4. flat by the close;
+5. no exception escaped a step, except the ones Celery would retry.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from stock_manager.domain.broker import BrokerRateLimited, BrokerUnavailable, OrderRequest
+from stock_manager.domain.krx import Rounding, round_to_tick
+from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType, Side
+from stock_manager.domain.pnl import fifo
+from stock_manager.domain.trade import SymbolState
+from stock_manager.ports import Lease, PendingTasks
+from stock_manager.services.context import ServiceContext
+from stock_manager.services.liquidation import liquidate_round
+from stock_manager.services.orders import cancel_order, enter
+from stock_manager.services.prices import check_prices, exit_now, on_tick
+from stock_manager.services.reconcile import reconcile
+from stock_manager.services.resolver import resolve_with_follow_up
+from stock_manager.services.sweep import sweep_locks
+from stock_manager.services.sync import UNSETTLED, sync_orders
+from tests.integration.ledger.stack import Stack
+
+RETRIED = (BrokerUnavailable, BrokerRateLimited)
+FAULTS: list[dict[str, Any]] = [
+    {},
+    {"http500_rate": 0.5, "paths": ["order-cash", "order-rvsecncl"]},
+    {"order_timeout_rate": 0.5, "order_timeout_hang_s": 1.5},
+    {"order_reply_fault_rate": 0.6},
+    {"rate_limit_burst_rate": 0.2, "rate_limit_burst_len": 3},
+    {"http500_rate": 0.2},
+]
+
+
+class Killed(BaseException):
+    """The worker died here (SIGKILL): nothing after this line ran, no lease was released."""
+
+
+class KillableBroker:
+    """The broker as a worker sees it; ``arm`` kills the worker at its next order send."""
+
+    def __init__(self, inner: Any, locks: KillableLocks) -> None:
+        self._inner, self._locks, self.armed = inner, locks, ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def submit(self, request: OrderRequest) -> Any:
+        mode, self.armed = self.armed, ""
+        if mode == "before":
+            self._locks.frozen = True
+            raise Killed("before the send")
+        ack = self._inner.submit(request)
+        if mode == "after":
+            self._locks.frozen = True
+            raise Killed("after the send, before the record")
+        return ack
+
+
+class KillableLocks:
+    """Leases as usual, except that a killed worker releases nothing."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner, self.frozen = inner, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def release(self, lease: Lease) -> bool:
+        return False if self.frozen else bool(self._inner.release(lease))
+
+
+@dataclass
+class Day:
+    stack: Stack
+    rng: random.Random
+    redis_keys: Callable[[], None] | None = None  # forgets Redis's memory, if leases are there
+    manual: set[str] = field(default_factory=set)
+    escaped: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    follow_ups: list[tuple[float, int, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        base = self.stack.ctx
+        self.locks = KillableLocks(base.locks)
+        self.broker = KillableBroker(base.broker, self.locks)
+        self.ctx: ServiceContext = replace(
+            base,
+            broker=self.broker,
+            locks=self.locks,
+            tasks=PendingTasks(),  # type: ignore[arg-type]
+        )
+        self.symbols = [s["symbol"] for s in self.stack.admin("symbols")["symbols"]][:6]
+        self.stack.admin("account", {"cash": 2_000_000_000})
+        self.opening_cash = self._cash()
+
+    # -- the day -------------------------------------------------------------------------------
+    def run(self, steps: int) -> None:
+        actions = [
+            (6, self.enter),
+            (4, self.tick),
+            (3, self.price_check),
+            (3, self.sync),
+            (2, self.reconcile),
+            (1, self.sweep),
+            (1, self.cancel),
+            (2, self.faults),
+            (1, self.by_hand),
+            (1, self.kill_next_send),
+            (1, self.forget_redis),
+        ]
+        weights = [w for w, _ in actions]
+        for _ in range(steps):
+            (_, action) = self.rng.choices(actions, weights)[0]
+            self.step(action.__name__, action)
+            if self.rng.random() < 0.15:  # a message delivered twice
+                self.step(f"{action.__name__} again", action)
+            self.run_follow_ups()
+        self.close()
+
+    def step(self, name: str, action: Callable[[], object]) -> None:
+        self.log.append(name)
+        try:
+            action()
+        except Killed:
+            self.locks.frozen = False
+            self.log.append("  killed")
+        except RETRIED as exc:
+            self.log.append(f"  retried by Celery: {type(exc).__name__}")
+        except Exception as exc:
+            self.escaped.append(f"{name}: {type(exc).__name__}: {exc}")
+
+    def run_follow_ups(self) -> None:
+        pending: PendingTasks = self.ctx.tasks  # type: ignore[assignment]
+        now = time.monotonic()
+        for _, args, countdown in pending.pending:
+            self.follow_ups.append((now + countdown, int(args[0]), int(args[1])))  # type: ignore[call-overload]
+        pending.pending.clear()
+        due = [f for f in self.follow_ups if f[0] <= now]
+        self.follow_ups = [f for f in self.follow_ups if f[0] > now]
+        for _, order_id, attempt in due:
+            self.step(
+                "resolve_order",
+                lambda o=order_id, a=attempt: resolve_with_follow_up(self.ctx, o, a),
+            )
+
+    # -- steps ---------------------------------------------------------------------------------
+    def enter(self) -> None:
+        symbol = self.rng.choice(self.symbols)
+        market = self.stack.market(symbol)
+        resting = self.rng.random() < 0.3
+        price = int(market["lower"] if resting else market["upper"])
+        enter(self.ctx, symbol, self.rng.randint(1, 30), price, OrderType.LIMIT, "chaos")
+
+    def tick(self) -> None:
+        held = self._held()
+        if not held:
+            return
+        trade = self.rng.choice(held)
+        move = self.rng.choice([94, 96, 101, 107])  # percent: stops, trailing, take-profit
+        price = round_to_tick(int(trade.average_price * move / 100), Rounding.DOWN)
+        self.stack.admin("price", {"symbol": trade.symbol, "path": [price]})
+        on_tick(self.ctx, trade.symbol, price)
+
+    def price_check(self) -> None:
+        for plan in check_prices(self.ctx).exits:
+            exit_now(self.ctx, plan)
+
+    def sync(self) -> None:
+        sync_orders(self.ctx)
+
+    def reconcile(self) -> None:
+        reconcile(self.ctx)
+
+    def sweep(self) -> None:
+        sweep_locks(self.ctx)
+
+    def cancel(self) -> None:
+        with self.ctx.uow as uow:
+            live = [o for o in uow.orders.find(day=self.stack.day, statuses=UNSETTLED)]
+        ours = [o for o in live if o.purpose is not OrderPurpose.EXTERNAL and o.broker_order_no]
+        if ours:
+            cancel_order(self.ctx, self.rng.choice(ours).id or 0)
+
+    def faults(self) -> None:
+        self.stack.faults(**self.rng.choice(FAULTS))
+
+    def by_hand(self) -> None:
+        """Someone trades in the HTS: a buy, or a sell of what the broker holds."""
+        symbol = self.rng.choice(self.symbols)
+        held = self.stack.broker_holding(symbol)
+        side = Side.SELL if held and self.rng.random() < 0.5 else Side.BUY
+        quantity = self.rng.randint(1, held) if side is Side.SELL else self.rng.randint(1, 10)
+        market = self.stack.market(symbol)
+        price = int(market["lower"] if side is Side.SELL else market["upper"])
+        self.stack.faults()  # a person's HTS order meets none of our gateway's faults
+        request = OrderRequest(symbol, side, quantity, OrderType.LIMIT, price)
+        try:
+            self.manual.add(self.stack.ctx.broker.submit(request).broker_order_no)
+        except Exception as exc:  # the HTS refused it (not enough shares, cash): nothing placed
+            self.log.append(f"  by hand refused: {type(exc).__name__}")
+
+    def kill_next_send(self) -> None:
+        self.broker.armed = self.rng.choice(["before", "after"])
+
+    def forget_redis(self) -> None:
+        if self.redis_keys is not None:
+            self.redis_keys()
+
+    # -- the close -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self.broker.armed = ""
+        self.stack.faults()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            self.run_follow_ups()
+            self.step("sweep", self.sweep)
+            report = liquidate_round(self.ctx)
+            if report.flat and not self._undecided():
+                break
+            time.sleep(0.5)
+        self.step("final sync", self.sync)
+        self.step("final reconcile", self.reconcile)
+
+    # -- the invariants -----------------------------------------------------------------------
+    def violations(self) -> list[str]:
+        problems = [f"escaped: {e}" for e in self.escaped]
+        problems += self._one_order_per_intent() + self._ledger_is_the_broker()
+        problems += self._pnl_is_the_cash() + self._flat()
+        return problems
+
+    def _one_order_per_intent(self) -> list[str]:
+        at_broker = {o["odno"] for o in self.stack.broker_orders()}
+        ledger = self.stack.orders()
+        ours = [o for o in ledger if o.purpose is not OrderPurpose.EXTERNAL and o.broker_order_no]
+        numbers = [o.broker_order_no for o in ours]
+        problems = [f"two ledger orders share {n}" for n in set(numbers) if numbers.count(n) > 1]
+        unexplained = at_broker - set(numbers) - self.manual
+        problems += [
+            f"broker order {n} belongs to no intent (sent twice?)" for n in sorted(unexplained)
+        ]
+        foreign = [
+            o
+            for o in ledger
+            if o.purpose is OrderPurpose.EXTERNAL and o.broker_order_no not in self.manual
+        ]
+        problems += [f"{o.idempotency_key} recorded as external but was ours" for o in foreign]
+        return problems
+
+    def _ledger_is_the_broker(self) -> list[str]:
+        rows = {o["odno"]: o for o in self.stack.broker_orders()}
+        problems = []
+        for order in self.stack.orders():
+            row = rows.get(order.broker_order_no or "")
+            if row is None:
+                if order.status not in (OrderStatus.REJECTED,):
+                    problems.append(
+                        f"{order.idempotency_key} {order.status.value} has no broker order"
+                    )
+                continue
+            if (order.filled_quantity, order.filled_amount) != (
+                row["filled_qty"],
+                row["filled_amount"],
+            ):
+                problems.append(f"{order.idempotency_key}: fills differ from the broker's")
+            if order.status.may_be_live:
+                problems.append(
+                    f"{order.idempotency_key} still {order.status.value} after the close"
+                )
+        for symbol in {o.symbol for o in self.stack.orders()} | set(self.symbols):
+            ledger, broker = self.stack.symbol(symbol).quantity, self.stack.broker_holding(symbol)
+            if ledger != broker:
+                problems.append(f"{symbol}: ledger holds {ledger}, broker {broker}")
+        return problems
+
+    def _pnl_is_the_cash(self) -> list[str]:
+        with self.ctx.uow as uow:
+            fills = uow.fills.for_day(self.stack.day)
+            adjustments = uow.adjustments.for_day(self.stack.day)
+        flow = sum(f.notional if f.side is Side.SELL else -f.notional for f in fills)
+        flow -= sum(f.commission + f.tax for f in fills)
+        cash = self._cash() - self.opening_cash
+        result = fifo(fills, adjustments=adjustments)
+        problems = [] if flow == cash else [f"ledger cash flow {flow:,} != broker {cash:,}"]
+        if result.realized != cash:
+            problems.append(f"realized PnL {result.realized:,} != cash change {cash:,}")
+        return problems
+
+    def _flat(self) -> list[str]:
+        held = {h["symbol"]: h["qty"] for h in self.stack.admin("state")["holdings"] if h["qty"]}
+        return [f"still held at the close: {held}"] if held else []
+
+    def summary(self) -> dict[str, int]:
+        """What the day went through, for the log of a passing run."""
+        orders = self.stack.orders()
+        counts = {f"orders {s.value}": sum(o.status is s for o in orders) for s in OrderStatus}
+        counts = {k: v for k, v in counts.items() if v}
+        counts["broker orders"] = len(self.stack.broker_orders())
+        counts["by hand"] = len(self.manual)
+        counts["kills"] = self.log.count("  killed")
+        counts["steps"] = len(self.log)
+        return counts
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _held(self) -> list[Any]:
+        with self.ctx.uow as uow:
+            return [t for t in uow.symbols.find([SymbolState.HOLDING]) if t.quantity > 0]
+
+    def _undecided(self) -> bool:
+        with self.ctx.uow as uow:
+            return bool(uow.orders.find(day=self.stack.day, statuses=UNSETTLED))
+
+    def _cash(self) -> int:
+        return int(self.stack.admin("state")["cash"]["cash_d2"])
