@@ -9,6 +9,9 @@ become ``tasks.prices.on_tick`` on queue ``ticks`` when they can change somethin
 same re-read of ``symbol_states``), coalesced per symbol: only the latest such price is
 sent, only when it changed, at most once per ``tick_interval`` (a tick stream far faster
 than the workers must never bury the price checks), and each expires after a few seconds.
+A tick that crosses an exit level (``TickGate.exit_due``) is not paced: it goes out at once,
+ahead of paced ticks, whenever the symbol was last sent (issue 16); only further exit ticks
+of the symbol within ``tick_interval`` of it are paced, as one sell is already on its way.
 Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and is never
 dropped. Sending happens off the event loop, so a slow Celery broker never delays PINGPONG
 answers.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -43,6 +47,7 @@ log = logging.getLogger("stock_manager.kis")
 TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
 TICK_EXPIRES = 3.0  # a tick older than this is worth nothing to an exit decision
 NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notice", "trading"
+URGENT, PACED = 0, 1  # the forwarder's queue ranks: notices and exit ticks go first
 
 
 class TaskSender(Protocol):
@@ -88,6 +93,8 @@ class Forwarder:
     Ticks are coalesced per symbol: the queue holds at most one entry per symbol, which
     sends the latest tick when its turn comes, unless the price is what was last sent or
     the symbol was sent less than ``tick_interval`` ago (then it is looked at again later).
+    A tick ``urgent`` names (an exit) skips that pacing and the queue: it is sent next, and
+    a paced price of the symbol still waiting is dropped (it is older).
     """
 
     def __init__(
@@ -97,17 +104,25 @@ class Forwarder:
         queue_size: int = 10_000,
         tick_interval: float = 0.25,
         gate: Callable[[Tick], bool] | None = None,
+        urgent: Callable[[Tick], bool] | None = None,
     ) -> None:
         self.sender = sender
         self.gate = gate
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(queue_size)
+        self.urgent = urgent
+        # (rank, arrival, kind, item): notices and exit ticks (rank 0) before paced ticks
+        self.queue: asyncio.PriorityQueue[tuple[int, int, str, Any]] = asyncio.PriorityQueue(
+            queue_size
+        )
         self.tick_interval = tick_interval
         self.pending: dict[str, Tick] = {}
         self.last_price: dict[str, int] = {}
         self.last_sent: dict[str, float] = {}
+        self.last_urgent: dict[str, float] = {}
         self.sent = 0
         self.dropped = 0
         self.gated = 0
+        self.hurried = 0
+        self._arrivals = itertools.count()
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Tick):
@@ -115,6 +130,10 @@ class Forwarder:
             if self.gate is not None and not self.gate(event):
                 self.gated += 1
                 return  # changes nothing; a pending tick that does stays pending
+            if self._hurry(event):
+                self.pending.pop(event.symbol, None)
+                await self._put(URGENT, "now", event)
+                return
             self.pending[event.symbol] = event
             if queued:
                 return
@@ -122,17 +141,32 @@ class Forwarder:
                 self.dropped += 1  # a newer tick follows; notices are never dropped
                 del self.pending[event.symbol]
                 return
-            await self.queue.put(("tick", event.symbol))
+            await self._put(PACED, "tick", event.symbol)
         elif isinstance(event, ExecutionNotice):
-            await self.queue.put(("notice", event))
+            await self._put(URGENT, "notice", event)
         # OrderBook: not forwarded (nothing consumes it yet)
+
+    def _hurry(self, tick: Tick) -> bool:
+        """An exit tick, unless one of the symbol's went out within ``tick_interval``."""
+        if self.urgent is None or not self.urgent(tick):
+            return False
+        now = asyncio.get_running_loop().time()
+        if now - self.last_urgent.get(tick.symbol, -1e9) < self.tick_interval:
+            return False
+        self.last_urgent[tick.symbol] = now
+        return True
+
+    async def _put(self, rank: int, kind: str, item: Any) -> None:
+        await self.queue.put((rank, next(self._arrivals), kind, item))
 
     async def run(self) -> None:
         while True:
-            kind, item = await self.queue.get()
+            _, _, kind, item = await self.queue.get()
             try:
                 if kind == "tick":
                     await self._tick(item)
+                elif kind == "now":
+                    await self._now(item)
                 else:
                     await self._send(NOTICE_TASK, notice_kwargs(item), NOTICE_QUEUE)
             finally:
@@ -150,9 +184,15 @@ class Forwarder:
         if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
             self.last_price[symbol], self.last_sent[symbol] = tick.price, loop.time()
 
+    async def _now(self, tick: Tick) -> None:
+        if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
+            self.hurried += 1
+            now = asyncio.get_running_loop().time()
+            self.last_price[tick.symbol], self.last_sent[tick.symbol] = tick.price, now
+
     def _requeue(self, symbol: str) -> None:
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(("tick", symbol))
+            self.queue.put_nowait((PACED, next(self._arrivals), "tick", symbol))
 
     async def _send(self, name: str, kwargs: dict[str, Any], queue: str) -> bool:
         try:
@@ -257,7 +297,11 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         _install_signals(stop)
-        forwarder = Forwarder(CelerySender(app), gate=None if no_db else gate.passes)
+        forwarder = Forwarder(
+            CelerySender(app),
+            gate=None if no_db else gate.passes,
+            urgent=None if no_db else gate.exit_due,
+        )
         ws = KisWebSocket(
             env.ws_endpoint,
             c.kis.approvals,
@@ -272,7 +316,8 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         await alive
         click.echo(
             f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
-            f"nothing held back, {ws.stats.malformed} malformed frames skipped, "
+            f"nothing held back, {forwarder.hurried} exit ticks sent unpaced, "
+            f"{ws.stats.malformed} malformed frames skipped, "
             f"{len(supervisor.restarts)} loop restarts"
         )
 

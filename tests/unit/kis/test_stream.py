@@ -78,8 +78,8 @@ def test_the_forwarder_sends_ticks_to_their_queue_and_notices_to_trading() -> No
 
     asyncio.run(scenario())
     assert [(name, queue) for name, _, queue in capture.sent] == [
+        ("tasks.orders.on_execution_notice", "trading"),  # notices go ahead of paced ticks
         ("tasks.prices.on_tick", "ticks"),
-        ("tasks.orders.on_execution_notice", "trading"),
     ]
 
 
@@ -214,3 +214,69 @@ def test_the_gate_keeps_ticks_that_change_nothing_from_the_workers() -> None:
     # 102 stays pending through the 101 after it; 101 on its own never goes out
     assert sent_prices(capture) == [100, 102]
     assert forwarder.gated == 2
+
+
+def exit_gate() -> Any:
+    """005930 held: 10 shares at 10,000, high 10,000; stop-loss 3 % (9,700), trailing 2 %."""
+    from decimal import Decimal
+
+    from stock_manager.domain.exits import ExitPolicy
+    from stock_manager.domain.tick_gate import TickGate
+    from stock_manager.domain.trade import SymbolState, SymbolTrade
+
+    gate = TickGate(ExitPolicy(Decimal(3), Decimal(5), Decimal(2)))
+    trade = SymbolTrade("005930", SymbolState.HOLDING, 10, 100_000, trade_seq=1, high_water=10_000)
+    gate.watch([trade, SymbolTrade("000660", SymbolState.ENTERING, trade_seq=1)])
+    return gate
+
+
+def paced_by(capture: Capture, *events: Tick, interval: float = 10.0) -> Forwarder:
+    """Forward ``events`` through the exit gate with a long pacing interval; the run loop
+    starts only after every event was handled, so the queue's order is what is tested."""
+    gate = exit_gate()
+
+    async def scenario() -> Forwarder:
+        forwarder = Forwarder(
+            capture, tick_interval=interval, gate=gate.passes, urgent=gate.exit_due
+        )
+        runner = asyncio.create_task(forwarder.run())
+        for event in events:
+            await forwarder.handle(event)
+            await asyncio.sleep(0.01)  # each tick is looked at before the next arrives
+        await forwarder.queue.join()
+        runner.cancel()
+        return forwarder
+
+    return asyncio.run(scenario())
+
+
+def test_an_exit_crossing_tick_is_forwarded_at_once_right_after_another_tick() -> None:
+    capture = Capture()
+    paced_by(capture, tick(10_300), tick(9_600))  # a new high, then through the stop
+    assert sent_prices(capture) == [10_300, 9_600]  # the stop did not wait 10 s for its turn
+
+
+def test_an_exit_tick_replaces_a_paced_price_and_more_exits_are_paced_again() -> None:
+    capture = Capture()
+    paced_by(capture, tick(10_300), tick(10_400), tick(9_600), tick(9_500), tick(9_400))
+    # 10,400 was waiting its turn: the stop went out instead and nothing older follows it;
+    # one exit is on its way, so 9,500 and 9,400 wait for the interval like any tick
+    assert sent_prices(capture) == [10_300, 9_600]
+
+
+def test_an_exit_tick_goes_ahead_of_paced_ticks_of_other_symbols() -> None:
+    capture = Capture()
+    gate = exit_gate()
+
+    async def scenario() -> None:
+        forwarder = Forwarder(capture, tick_interval=10.0, gate=gate.passes, urgent=gate.exit_due)
+        for symbol in ("000660", "035720", "035420"):
+            await forwarder.handle(tick(50_000, symbol))  # not judged: paced
+        await forwarder.handle(tick(9_600))
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    assert [k["symbol"] for _, k, _ in capture.sent][:1] == ["005930"]
+    assert len(capture.sent) == 4
