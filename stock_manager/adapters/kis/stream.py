@@ -12,9 +12,11 @@ than the workers must never bury the price checks), and each expires after a few
 A tick that crosses an exit level (``TickGate.exit_due``) is not paced: it goes out at once,
 ahead of paced ticks, whenever the symbol was last sent (issue 16); only further exit ticks
 of the symbol within ``tick_interval`` of it are paced, as one sell is already on its way.
-Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and is never
-dropped. Sending happens off the event loop, so a slow Celery broker never delays PINGPONG
-answers.
+Notices become ``tasks.orders.on_execution_notices`` on queue ``trading`` and are never
+dropped: the notices of one symbol that arrive while a send is under way go out together in
+one task, each numbered among the identical notices seen before it (``sequence``: KIS gives a
+notice no id, so this is what tells a second same-second fill from a redelivery). Sending
+happens off the event loop, so a slow Celery broker never delays PINGPONG answers.
 
 No input ends the process (issue 11): malformed frames are counted and skipped by the
 client, and a loop that still dies of something unexpected is restarted with backoff and an
@@ -29,6 +31,7 @@ import dataclasses
 import itertools
 import logging
 import signal
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
@@ -46,7 +49,7 @@ from stock_manager.ports import UnitOfWork
 log = logging.getLogger("stock_manager.kis")
 TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
 TICK_EXPIRES = 3.0  # a tick older than this is worth nothing to an exit decision
-NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notice", "trading"
+NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notices", "trading"
 URGENT, PACED = 0, 1  # the forwarder's queue ranks: notices and exit ticks go first
 
 
@@ -74,7 +77,7 @@ def tick_kwargs(tick: Tick) -> dict[str, Any]:
     }
 
 
-def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
+def notice_fields(notice: ExecutionNotice) -> dict[str, Any]:
     """Every ExecutionNotice field as plain JSON: enums by value, times ISO 8601."""
     fields = {}
     for f in dataclasses.fields(notice):
@@ -84,7 +87,16 @@ def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
         elif isinstance(value, datetime):
             value = value.isoformat()
         fields[f.name] = value
-    return {"notice": fields}
+    return fields
+
+
+def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
+    return {"notice": notice_fields(notice)}
+
+
+def notices_kwargs(notices: Sequence[ExecutionNotice]) -> dict[str, Any]:
+    """One symbol's notices, oldest first, for one task."""
+    return {"notices": [notice_fields(n) for n in notices]}
 
 
 class Forwarder:
@@ -123,6 +135,8 @@ class Forwarder:
         self.gated = 0
         self.hurried = 0
         self._arrivals = itertools.count()
+        self.notices: dict[str, list[ExecutionNotice]] = {}  # by symbol, waiting to be sent
+        self._seen: Counter[tuple[Any, ...]] = Counter()
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Tick):
@@ -143,7 +157,10 @@ class Forwarder:
                 return
             await self._put(PACED, "tick", event.symbol)
         elif isinstance(event, ExecutionNotice):
-            await self._put(URGENT, "notice", event)
+            waiting = self.notices.setdefault(event.symbol, [])
+            waiting.append(self._numbered(event))
+            if len(waiting) == 1:  # later ones join this batch until it is sent
+                await self._put(URGENT, "notice", event.symbol)
         # OrderBook: not forwarded (nothing consumes it yet)
 
     def _hurry(self, tick: Tick) -> bool:
@@ -156,6 +173,13 @@ class Forwarder:
         self.last_urgent[tick.symbol] = now
         return True
 
+    def _numbered(self, notice: ExecutionNotice) -> ExecutionNotice:
+        """``notice`` with its ``sequence``: how many identical ones came before it."""
+        key = tuple(getattr(notice, f.name) for f in dataclasses.fields(notice))
+        sequence = self._seen[key]
+        self._seen[key] += 1
+        return dataclasses.replace(notice, sequence=sequence)
+
     async def _put(self, rank: int, kind: str, item: Any) -> None:
         await self.queue.put((rank, next(self._arrivals), kind, item))
 
@@ -167,8 +191,8 @@ class Forwarder:
                     await self._tick(item)
                 elif kind == "now":
                     await self._now(item)
-                else:
-                    await self._send(NOTICE_TASK, notice_kwargs(item), NOTICE_QUEUE)
+                elif batch := self.notices.pop(item, None):
+                    await self._send(NOTICE_TASK, notices_kwargs(batch), NOTICE_QUEUE)
             finally:
                 self.queue.task_done()
 

@@ -14,6 +14,7 @@ from stock_manager.adapters.kis.stream import (
     CelerySender,
     Forwarder,
     notice_kwargs,
+    notices_kwargs,
     tick_kwargs,
     wanted,
 )
@@ -59,6 +60,8 @@ def test_notice_kwargs_are_plain_json_with_every_field_and_no_secrets() -> None:
         "price",
         "at",
         "order_quantity",
+        "accept_only",
+        "sequence",
     }
     assert (notice["side"], notice["at"]) == ("buy", "2026-11-20T09:30:15+09:00")
     assert "htsuser1" not in json.dumps(kwargs) and "5007" not in json.dumps(kwargs)
@@ -78,7 +81,7 @@ def test_the_forwarder_sends_ticks_to_their_queue_and_notices_to_trading() -> No
 
     asyncio.run(scenario())
     assert [(name, queue) for name, _, queue in capture.sent] == [
-        ("tasks.orders.on_execution_notice", "trading"),  # notices go ahead of paced ticks
+        ("tasks.orders.on_execution_notices", "trading"),  # notices go ahead of paced ticks
         ("tasks.prices.on_tick", "ticks"),
     ]
 
@@ -161,7 +164,7 @@ def test_a_full_queue_drops_ticks_but_never_notices() -> None:
 
     forwarder = asyncio.run(scenario())
     assert forwarder.dropped == 1
-    assert [name for name, _, _ in capture.sent][-1] == "tasks.orders.on_execution_notice"
+    assert [name for name, _, _ in capture.sent][-1] == "tasks.orders.on_execution_notices"
 
 
 def test_subscriptions_put_notices_first_then_held_then_extra_without_duplicates() -> None:
@@ -280,3 +283,31 @@ def test_an_exit_tick_goes_ahead_of_paced_ticks_of_other_symbols() -> None:
     asyncio.run(scenario())
     assert [k["symbol"] for _, k, _ in capture.sent][:1] == ["005930"]
     assert len(capture.sent) == 4
+
+
+def test_notices_arriving_together_for_a_symbol_go_out_in_one_task_numbered() -> None:
+    """Two same-second fills of one order are two fills; the task can tell them from a
+    redelivery by their sequence (KIS gives a notice no id)."""
+    from dataclasses import replace
+
+    capture = Capture()
+    other = replace(NOTICE, symbol="000660", broker_order_no="0000117058")
+
+    async def scenario() -> None:
+        forwarder = Forwarder(capture)
+        for notice in (NOTICE, other, NOTICE):  # all before the sender's first turn
+            await forwarder.handle(notice)
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.queue.join()
+        await forwarder.handle(NOTICE)  # a third identical fill, later: its own task
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    batches = [kwargs["notices"] for name, kwargs, _ in capture.sent]
+    assert [[(n["symbol"], n["sequence"]) for n in b] for b in batches] == [
+        [("005930", 0), ("005930", 1)],
+        [("000660", 0)],
+        [("005930", 2)],
+    ]
+    assert batches[0] == notices_kwargs([NOTICE, replace(NOTICE, sequence=1)])["notices"]
