@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from stock_manager.domain.broker import BrokerOrder
@@ -46,13 +46,23 @@ def broker_orders(ctx: ServiceContext, day: date) -> list[BrokerOrder]:
 
 def sync_orders(ctx: ServiceContext) -> SyncResult:
     """Apply the broker's history to every unsettled order of the day, symbol by symbol, each
-    from a complete read narrowed to that symbol (a busy paper day is 15 rows a page)."""
-    day = kst_date(ctx.clock.now())
+    from a complete read narrowed to that symbol (a busy paper day is 15 rows a page).
+
+    A working order changed less than ``notice_grace`` ago is left to the execution notices
+    (they bring its fills without a read); undecided orders and pending cancels never are."""
+    now = ctx.clock.now()
     with ctx.uow as uow:
-        pending = uow.orders.find(day=day, statuses=UNSETTLED)
-    if not pending:
+        pending = uow.orders.find(day=kst_date(now), statuses=UNSETTLED)
+    due = {o.symbol for o in pending if not _left_to_notices(o, now, ctx.policy.notice_grace)}
+    if not due:
         return SyncResult(0, 0)
-    return sync_symbols(ctx, {o.symbol for o in pending})
+    return sync_symbols(ctx, due)
+
+
+def _left_to_notices(order: Order, now: datetime, grace: timedelta) -> bool:
+    changed = order.updated_at or order.created_at
+    working = order.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+    return working and changed is not None and now - changed < grace
 
 
 def sync_symbols(

@@ -224,6 +224,20 @@ def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: Worl
     assert world.symbol().state is SymbolState.FLAT
 
 
+def test_the_confirming_round_reads_the_orders_and_the_balance_once_each(world: World) -> None:
+    holding(world)
+    at_liquidation(world)
+    liquidate_round(world.ctx)
+    sell = next(o for o in world.orders() if o.side is Side.SELL)
+    world.broker.fill(sell.broker_order_no, 10, 10_000)
+    world.clock.advance(5)
+    world.broker.calls.clear()
+    final = liquidate_round(world.ctx)  # reconcile applies the fill: nothing left in play
+    assert final.flat
+    reads = [name for name, _ in world.broker.calls if name in ("orders", "balance")]
+    assert sorted(reads) == ["balance", "orders"]
+
+
 def test_a_stale_sell_escalates_to_market(world: World) -> None:
     holding(world)
     at_liquidation(world)
