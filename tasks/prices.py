@@ -26,8 +26,8 @@ def check_prices() -> int:
 
 @app.task(acks_late=False)
 @contained
-def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None) -> str:
+def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None, high: int = 0) -> str:
     """A trade print from the stream: evaluate exits for the symbol and sell at once."""
     _ = (volume, datetime.fromisoformat(at) if at else None)
-    result = prices.on_tick(context(), symbol, price)
+    result = prices.on_tick(context(), symbol, price, high)
     return result.outcome.value if result else "none"

@@ -83,7 +83,7 @@ def _mark_and_judge(
     return None if due else exit_due(ctx, marked, price, now)
 
 
-def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
+def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> SendResult | None:
     """The stream's fast path: judge the exit at this price and, if one is due, mark, write
     the intent and send it under the symbol's lease, with one commit before the sell.
 
@@ -92,16 +92,19 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     tick judged again from the ledger under it. A tick that changes nothing writes nothing;
     the price checks keep ``last_price`` current every 2 s. An exit tick comes unpaced, so it
     can arrive while the tick before it still holds the lease: it waits up to
-    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16)."""
+    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16). ``high`` is the
+    highest price the stream forwarded for the symbol since its last tick task (a new high
+    it coalesced away): it counts as marked, so the trailing stop the stream saw is the one
+    judged here."""
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        acted = _act_on_tick(ctx, lease, price)
+        acted = _act_on_tick(ctx, lease, price, high)
         if acted.blocked is not None:  # an exit is due but an order may be live: clear it
             clearance = clear_the_way(ctx, lease, _lane(acted.blocked))
             if clearance is not Clearance.CLEAR:
                 return None
-            acted = _act_on_tick(ctx, lease, price)
+            acted = _act_on_tick(ctx, lease, price, high)
         if acted.order is None or acted.plan is None:
             return None
         return send_opened(ctx, lease, acted.order, _lane(acted.plan))
@@ -114,18 +117,19 @@ class _Acted:
     blocked: ExitPlan | None = None  # due, but the symbol has an order that may be live
 
 
-def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
-    """In one transaction: mark ``price`` if it is a new high or an exit is due, and write
-    the exit intent if one is (and nothing of the symbol may be live)."""
+def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int, high: int = 0) -> _Acted:
+    """In one transaction: mark ``price`` (and ``high``) if it is a new high or an exit is
+    due, and write the exit intent if one is (and nothing of the symbol may be live)."""
     w = writer(ctx, lease)
+    top = max(price, high)
     with ctx.uow as uow:
         trade = uow.symbols.get(lease.symbol)
         if trade is None or trade.state not in EXITABLE:
             return _Acted()
-        plan = _exit_at(ctx, trade, price)
-        if plan is None and price <= trade.high_water:
+        plan = _exit_at(ctx, trade, price, top)
+        if plan is None and top <= trade.high_water:
             return _Acted()
-        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
+        mark = {"last_price": price, "high_water": max(trade.high_water, top)}
         order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
         if plan is not None and order is None:
             return _Acted(blocked=plan)  # due, but something is live: clear it first
@@ -135,9 +139,9 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
     return _Acted(order, plan)
 
 
-def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
+def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int, top: int) -> ExitPlan | None:
     """The exit policy's verdict as if this price were marked (a new high counts)."""
-    marked = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+    marked = replace(trade, last_price=price, high_water=max(trade.high_water, top))
     return exit_due(ctx, marked, price, ctx.clock.now())
 
 

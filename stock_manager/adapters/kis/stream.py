@@ -51,6 +51,7 @@ TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
 TICK_EXPIRES = 3.0  # a tick older than this is worth nothing to an exit decision
 NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notices", "trading"
 URGENT, PACED = 0, 1  # the forwarder's queue ranks: notices and exit ticks go first
+TICK_SETTLE = 0.02  # seconds a paced tick waits for an exit tick right behind it
 
 
 class TaskSender(Protocol):
@@ -68,12 +69,15 @@ class CelerySender:
         self.app.send_task(name, kwargs=kwargs, queue=queue, expires=self.expires.get(name))
 
 
-def tick_kwargs(tick: Tick) -> dict[str, Any]:
+def tick_kwargs(tick: Tick, high: int = 0) -> dict[str, Any]:
+    """``high``: the highest forwarded price of the symbol since its last task (a new high
+    coalesced away still moves the trailing stop the worker judges)."""
     return {
         "symbol": tick.symbol,
         "price": tick.price,
         "volume": tick.volume,
         "at": tick.at.isoformat(),
+        "high": max(high, tick.price),
     }
 
 
@@ -117,6 +121,7 @@ class Forwarder:
         tick_interval: float = 0.25,
         gate: Callable[[Tick], bool] | None = None,
         urgent: Callable[[Tick], bool] | None = None,
+        settle: float = 0.0,
     ) -> None:
         self.sender = sender
         self.gate = gate
@@ -126,7 +131,14 @@ class Forwarder:
             queue_size
         )
         self.tick_interval = tick_interval
+        # a paced tick waits this long after it arrives, so an exit right behind it replaces
+        # it instead of finding its mark holding the symbol's lease
+        self.settle = settle
         self.pending: dict[str, Tick] = {}
+        self.pending_since: dict[str, float] = {}
+        # highest price forwarded since the last send, and since when: as old as a tick may
+        # be (TICK_EXPIRES), so a high never outlives the trade it was seen in
+        self.highs: dict[str, tuple[int, float]] = {}
         self.last_price: dict[str, int] = {}
         self.last_sent: dict[str, float] = {}
         self.last_urgent: dict[str, float] = {}
@@ -144,6 +156,7 @@ class Forwarder:
             if self.gate is not None and not self.gate(event):
                 self.gated += 1
                 return  # changes nothing; a pending tick that does stays pending
+            self._note_high(event)
             if self._hurry(event):
                 self.pending.pop(event.symbol, None)
                 await self._put(URGENT, "now", event)
@@ -151,6 +164,7 @@ class Forwarder:
             self.pending[event.symbol] = event
             if queued:
                 return
+            self.pending_since[event.symbol] = asyncio.get_running_loop().time()
             if self.queue.full():
                 self.dropped += 1  # a newer tick follows; notices are never dropped
                 del self.pending[event.symbol]
@@ -198,21 +212,39 @@ class Forwarder:
 
     async def _tick(self, symbol: str) -> None:
         loop = asyncio.get_running_loop()
-        wait = self.tick_interval - (loop.time() - self.last_sent.get(symbol, -1e9))
-        if wait > 0:  # too soon for this symbol: look again when its interval has passed
+        now = loop.time()
+        wait = max(
+            self.tick_interval - (now - self.last_sent.get(symbol, -1e9)),
+            self.settle - (now - self.pending_since.get(symbol, -1e9)),
+        )
+        if wait > 0 and symbol in self.pending:  # too soon: look again when it is time
             loop.call_later(wait, self._requeue, symbol)
             return
         tick = self.pending.pop(symbol, None)
         if tick is None or self.last_price.get(symbol) == tick.price:
             return
-        if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
+        if await self._send_tick(tick):
             self.last_price[symbol], self.last_sent[symbol] = tick.price, loop.time()
 
     async def _now(self, tick: Tick) -> None:
-        if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
+        if await self._send_tick(tick):
             self.hurried += 1
             now = asyncio.get_running_loop().time()
             self.last_price[tick.symbol], self.last_sent[tick.symbol] = tick.price, now
+
+    def _note_high(self, tick: Tick) -> None:
+        now = asyncio.get_running_loop().time()
+        high, since = self.highs.get(tick.symbol, (0, now))
+        if now - since > TICK_EXPIRES:
+            high, since = 0, now
+        self.highs[tick.symbol] = (max(high, tick.price), since)
+
+    async def _send_tick(self, tick: Tick) -> bool:
+        high = self.highs.pop(tick.symbol, (0, 0.0))
+        if await self._send(TICK_TASK, tick_kwargs(tick, high[0]), TICK_QUEUE):
+            return True
+        self.highs.setdefault(tick.symbol, high)  # not sent: the next send carries it
+        return False
 
     def _requeue(self, symbol: str) -> None:
         with contextlib.suppress(asyncio.QueueFull):
@@ -325,6 +357,7 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
             CelerySender(app),
             gate=None if no_db else gate.passes,
             urgent=None if no_db else gate.exit_due,
+            settle=TICK_SETTLE,
         )
         ws = KisWebSocket(
             env.ws_endpoint,

@@ -86,7 +86,7 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
     engine.dispose()
     ticks = capture.named("tasks.prices.on_tick")
     assert flat not in {t["symbol"] for t in ticks}
-    assert set(ticks[0]) == {"symbol", "price", "volume", "at"}
+    assert set(ticks[0]) == {"symbol", "price", "volume", "at", "high"}
     assert datetime.fromisoformat(ticks[0]["at"]).tzinfo is not None
     queues = {name: queue for name, _, queue in capture.sent}
     assert queues == {

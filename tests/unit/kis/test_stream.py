@@ -42,6 +42,7 @@ def test_tick_kwargs_are_exactly_what_the_task_takes() -> None:
         "price": 71500,
         "volume": 12,
         "at": "2026-11-20T09:30:15+09:00",
+        "high": 71500,
     }
 
 
@@ -262,9 +263,31 @@ def test_an_exit_crossing_tick_is_forwarded_at_once_right_after_another_tick() -
 def test_an_exit_tick_replaces_a_paced_price_and_more_exits_are_paced_again() -> None:
     capture = Capture()
     paced_by(capture, tick(10_300), tick(10_400), tick(9_600), tick(9_500), tick(9_400))
-    # 10,400 was waiting its turn: the stop went out instead and nothing older follows it;
-    # one exit is on its way, so 9,500 and 9,400 wait for the interval like any tick
+    # 10,400 was waiting its turn: the stop went out instead, carrying 10,400 as the high
+    # it saw; one exit is on its way, so 9,500 and 9,400 wait for the interval like any tick
     assert sent_prices(capture) == [10_300, 9_600]
+    assert [k["high"] for _, k, _ in capture.sent] == [10_300, 10_400]
+
+
+def test_a_paced_tick_settles_so_an_exit_right_behind_it_goes_alone() -> None:
+    capture = Capture()
+    gate = exit_gate()
+
+    async def scenario() -> None:
+        forwarder = Forwarder(
+            capture, tick_interval=10.0, gate=gate.passes, urgent=gate.exit_due, settle=0.05
+        )
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.handle(tick(10_300))  # a new high: paced, settling
+        await asyncio.sleep(0.01)
+        await forwarder.handle(tick(9_600))  # the stop, 10 ms later
+        await asyncio.sleep(0.1)
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    # one task instead of two racing for the symbol's lease; the high travels with it
+    assert [(k["price"], k["high"]) for _, k, _ in capture.sent] == [(9_600, 10_300)]
 
 
 def test_an_exit_tick_goes_ahead_of_paced_ticks_of_other_symbols() -> None:

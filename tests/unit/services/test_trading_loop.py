@@ -147,6 +147,14 @@ def test_a_stop_tick_waits_out_a_new_high_tick_holding_the_lease() -> None:
     assert world.symbol().state is SymbolState.EXITING
 
 
+def test_a_tick_counts_the_high_the_stream_coalesced_away() -> None:
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
+    holding(world)  # at 10,000; the stream saw 10,400 but sent only the fall to 10,190
+    result = on_tick(world.ctx, "005930", 10_190, high=10_400)
+    assert result is not None and result.outcome is Outcome.SUBMITTED  # trailing: 2 % under
+    assert world.symbol().high_water == 10_400
+
+
 def test_a_trailing_stop_from_a_tick_counts_the_high_it_just_set() -> None:
     world = make_world(exits=ExitPolicy(Decimal(3), Decimal(50), Decimal(2), timedelta(hours=1)))
     holding(world)
