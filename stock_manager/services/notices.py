@@ -34,6 +34,7 @@ from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, change_order
 from stock_manager.services.sync import sync_order_under_lease, sync_under_lease
+from stock_manager.services.wire import notice_to_wire
 from stock_manager.services.writes import send_notices, writer
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,6 @@ def _again(ctx: ServiceContext, notices: list[ExecutionNotice], attempt: int) ->
     if attempt >= BUSY_RETRIES:
         log.info("%s busy: its notices are left to the order sync", notices[0].symbol)
         return
-    from stock_manager.services.wire import notice_to_wire
-
     wires = [notice_to_wire(n) for n in notices]
     try:
         ctx.tasks.enqueue(NOTICES_TASK, (wires, attempt + 1), countdown=BUSY_BACKOFF)
