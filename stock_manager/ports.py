@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -57,6 +57,22 @@ class MarketCalendar(Protocol):
 
     def session(self, day: date) -> TradingSession | None:
         """The day's session with its cut-offs, or ``None`` when KRX is closed."""
+        ...
+
+
+class CandleSource(Protocol):
+    """Recorded minute candles, a trading day at a time: what a backtest reads."""
+
+    def trading_days(self) -> Sequence[date]:
+        """The days recorded, oldest first."""
+        ...
+
+    def minute_candles(self, day: date) -> Mapping[str, Sequence[Candle]]:
+        """Each symbol's one-minute candles of ``day``, oldest first."""
+        ...
+
+    def base_prices(self, day: date) -> Mapping[str, int]:
+        """기준가 per symbol for ``day`` (the price limits' base), where recorded."""
         ...
 
 
