@@ -26,6 +26,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -71,8 +72,8 @@ class CandleSource(Protocol):
         """Each symbol's one-minute candles of ``day``, oldest first."""
         ...
 
-    def base_prices(self, day: date) -> Mapping[str, int]:
-        """기준가 per symbol for ``day`` (the price limits' base), where recorded."""
+    def price_limits(self, day: date) -> Mapping[str, PriceLimits]:
+        """Each symbol's price limits on ``day`` (from its recorded 기준가), where known."""
         ...
 
 

@@ -106,14 +106,14 @@ class DayRun:
         config: BacktestConfig,
         session: TradingSession,
         candles: Mapping[str, Sequence[Candle]],
-        base_prices: Mapping[str, int],
+        limits: Mapping[str, PriceLimits],
         cash: int,
     ) -> None:
         self.config, self.session, self.cash = config, session, cash
         self.start_cash = cash
         self.market = MarketState.TRADING
         self.symbols = {
-            symbol: _Symbol(list(rows), price_limits(base_prices[symbol]), SymbolTrade(symbol))
+            symbol: _Symbol(list(rows), limits[symbol], SymbolTrade(symbol))
             for symbol, rows in candles.items()
             if rows
         }
@@ -124,7 +124,6 @@ class DayRun:
         self.order_times: list[datetime] = []
         self.refusals: dict[str, int] = {}
         self.exposed = 0
-        self.base = dict(base_prices)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> DayResult:
@@ -398,13 +397,16 @@ def run_day(
     config: BacktestConfig,
     session: TradingSession,
     candles: Mapping[str, Sequence[Candle]],
-    base_prices: Mapping[str, int],
+    limits: Mapping[str, PriceLimits | int],
     cash: int | None = None,
 ) -> DayResult:
-    """One day of the backtest: its trades, fills and equity. ``base_prices`` (기준가,
-    usually the previous close) set each symbol's price limits."""
+    """One day of the backtest (its trades, fills and equity), e.g. to set beside a replay.
+
+    ``limits``: each symbol's price limits, or its base price (기준가) to derive them from;
+    ``cash``: buying power at the open (default ``config.initial_cash``)."""
     start = config.initial_cash if cash is None else cash
-    return DayRun(config, session, candles, base_prices, start).run()
+    bands = {s: v if isinstance(v, PriceLimits) else price_limits(v) for s, v in limits.items()}
+    return DayRun(config, session, candles, bands, start).run()
 
 
 def day_of(candles: Mapping[str, Sequence[Candle]]) -> date:

@@ -9,6 +9,7 @@ from datetime import date
 from stock_manager.backtest.engine import BacktestConfig, run_day
 from stock_manager.backtest.results import DayResult
 from stock_manager.domain.broker import Candle
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.session import TradingSession, regular_session
 from stock_manager.ports import CandleSource
 
@@ -24,7 +25,7 @@ class MemoryCandles:
     """A :class:`CandleSource` over candles in memory (tests, generated data)."""
 
     days: Mapping[date, Mapping[str, Sequence[Candle]]]
-    bases: Mapping[date, Mapping[str, int]] | None = None
+    limits: Mapping[date, Mapping[str, PriceLimits]] | None = None
 
     def trading_days(self) -> Sequence[date]:
         return sorted(self.days)
@@ -32,8 +33,8 @@ class MemoryCandles:
     def minute_candles(self, day: date) -> Mapping[str, Sequence[Candle]]:
         return self.days[day]
 
-    def base_prices(self, day: date) -> Mapping[str, int]:
-        return (self.bases or {}).get(day, {})
+    def price_limits(self, day: date) -> Mapping[str, PriceLimits]:
+        return (self.limits or {}).get(day, {})
 
 
 def select_days(
@@ -52,20 +53,20 @@ def run_days(
     days: Sequence[date],
     session_of: SessionOf = regular_session,
 ) -> list[DayResult]:
-    """Each day in order, the cash carried over. A symbol's base price (기준가) is the
-    recorded one, else its previous recorded close, else its first open of the day."""
+    """Each day in order, the cash carried over. A symbol's price limits are the recorded
+    ones, else from its previous recorded close, else from its first open of the day."""
     results: list[DayResult] = []
     cash = config.initial_cash
     last_close: dict[str, int] = {}
     for day in days:
         candles = source.minute_candles(day)
-        recorded = source.base_prices(day)
-        bases = {
+        recorded = source.price_limits(day)
+        limits: dict[str, PriceLimits | int] = {
             symbol: recorded.get(symbol) or last_close.get(symbol) or rows[0].open
             for symbol, rows in candles.items()
             if rows
         }
-        result = run_day(config, session_of(day), candles, bases, cash)
+        result = run_day(config, session_of(day), candles, limits, cash)
         results.append(result)
         cash = result.end_cash
         last_close.update({s: rows[-1].close for s, rows in candles.items() if rows})
