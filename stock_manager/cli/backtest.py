@@ -21,7 +21,8 @@ from stock_manager.backtest.grid import (
     run_grid,
 )
 from stock_manager.backtest.output import write_run
-from stock_manager.backtest.runner import run_days, select_days
+from stock_manager.adapters.market_data import MarketDataError
+from stock_manager.backtest.runner import NoData, run_days, select_days
 from stock_manager.backtest.settings import Sessions, build, described, parse_pairs
 from stock_manager.backtest.summary import summarize
 from stock_manager.cli.output import console
@@ -71,8 +72,11 @@ def backtest(
         values["STRATEGIES"] = strategies
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     opener = data_opener(data, chosen)
-    source = opener()
-    days = select_days(source, _day(start), _day(end))
+    try:
+        source = opener()
+        days = select_days(source, _day(start), _day(end))
+    except (MarketDataError, NoData) as exc:
+        raise click.ClickException(str(exc)) from None
     settings, config = build(values)
     if specs:
         _grid(opener, values, specs, days, metric, in_sample, jobs, out)
