@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from stock_manager.adapters.market_data import MarketDataError
 from stock_manager.backtest.grid import (
     METRICS,
     data_opener,
@@ -21,7 +22,6 @@ from stock_manager.backtest.grid import (
     run_grid,
 )
 from stock_manager.backtest.output import write_run
-from stock_manager.adapters.market_data import MarketDataError
 from stock_manager.backtest.runner import NoData, run_days, select_days
 from stock_manager.backtest.settings import Sessions, build, described, parse_pairs
 from stock_manager.backtest.summary import summarize
