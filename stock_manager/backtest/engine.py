@@ -8,8 +8,6 @@ the market; orders placed then fill in later candles by the :class:`FillModel`.
 
 from __future__ import annotations
 
-import itertools
-import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,8 +34,6 @@ from stock_manager.services.scan import best_signal, judge, refusal, strategy_ex
 from stock_manager.strategies.base import MarketView, Signal, Strategy
 
 MINUTE = timedelta(minutes=1)
-_BY_TIME_AND_SYMBOL = operator.itemgetter(0, 1)
-_BY_TIME = operator.itemgetter(0)
 _AMOUNT = re.compile(r"\d[\d,.]*")
 
 
@@ -135,12 +131,12 @@ class DayRun:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> DayResult:
-        events = sorted(
-            ((c.start, symbol, c) for symbol, s in self.symbols.items() for c in s.candles),
-            key=_BY_TIME_AND_SYMBOL,
-        )
-        for minute, (start, group) in enumerate(itertools.groupby(events, key=_BY_TIME)):
-            moved = [self._advance(symbol, candle) for _, symbol, candle in group]
+        by_minute: dict[datetime, list[tuple[str, Candle]]] = {}
+        for symbol in sorted(self.symbols):  # so each minute's candles are in symbol order
+            for candle in self.symbols[symbol].candles:
+                by_minute.setdefault(candle.start, []).append((symbol, candle))
+        for minute, start in enumerate(sorted(by_minute)):
+            moved = [self._advance(symbol, candle) for symbol, candle in by_minute[start]]
             self._decide(start + MINUTE, moved, minute)
         self._close_out()
         return DayResult(
@@ -150,7 +146,7 @@ class DayRun:
             tuple(self.equity),
             self.start_cash,
             self.cash,
-            len(events),
+            sum(len(s.candles) for s in self.symbols.values()),
             self.exposed,
             self.refusals,
             (self.cash_slack, self.cash_short),
