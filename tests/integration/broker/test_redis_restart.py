@@ -23,6 +23,7 @@ from kombu import Connection, Consumer, Queue
 from kombu.common import ignore_errors
 
 from stock_manager.adapters import celery_transport
+from tests.clock_shift import pythonpath
 from tests.servers import RedisServer, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
@@ -112,7 +113,7 @@ def test_a_worker_survives_redis_restarts(server: RedisServer, tmp_path: Path) -
     done.mkdir()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": pythonpath(str(REPO)),
         "RESTART_REDIS_URL": server.url,
         "RESTART_DONE": str(done),
     }
