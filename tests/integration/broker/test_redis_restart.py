@@ -130,6 +130,24 @@ def test_our_finalizer_leaves_the_unacked_to_the_timeout(server: RedisServer) ->
     client.close()
 
 
+def test_a_lock_left_by_a_restart_mid_restore_holds_restores_back_seconds(
+    server: RedisServer,
+) -> None:
+    """A restore pass's lock that outlives its Redis connection (persisted while held)
+    expires in seconds, so the timed-out messages come back soon after the restart."""
+    conn, held = _two_busy_channels(server.url, TRANSPORT)
+    qos = conn.default_channel.qos
+    client = redis.Redis.from_url(server.url)
+    client.set(qos.unacked_mutex_key, "a dead pass", px=int(qos.unacked_mutex_expire * 1000))
+    assert client.pttl(qos.unacked_mutex_key) <= celery_transport.UNACKED_MUTEX_EXPIRE * 1000
+    client.zadd(qos.unacked_index_key, {held[0].delivery_tag: 0})  # long timed out
+    wait_until(lambda: not client.exists(qos.unacked_mutex_key), 15, "the lock to expire")
+    qos.restore_visible(num=10, interval=1)
+    assert not client.hexists(qos.unacked_key, held[0].delivery_tag)  # back in its queue
+    client.close()
+    conn.close()
+
+
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
