@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
 from stock_manager.domain.fees import FeeRounding, FeeSchedule
 from stock_manager.domain.session import CutoffPolicy
+from stock_manager.kis_hosts import live_urls
 
 KisEnv = Literal["sim", "paper", "live"]
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
@@ -206,6 +207,16 @@ class Settings(BaseSettings):
                 f"between 1e-{MAX_DECIMAL_DIGITS} and 1e{MAX_DECIMAL_DIGITS}"
             )
         return value
+
+    @field_validator("trading_armed", mode="before")
+    @classmethod
+    def _armed_exactly(cls, value: Any) -> Any:
+        # Docs say "true": a hopeful "yes", "1" or "on" must not arm live trading (issue 13).
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false", ""):
+            return value == "true"
+        raise ValueError("must be exactly 'true' (armed) or 'false'; yes/1/on do not arm")
 
     @field_validator("kis_account_no")
     @classmethod
@@ -430,7 +441,19 @@ def masked_settings(settings: Settings) -> dict[str, str]:
     shown["effective_lock_backend"] = settings.effective_lock_backend
     shown["effective_rate_limit"] = f"{settings.effective_rate_limit:g}/s"
     shown["effective_kis_rest_url"] = settings.effective_kis_rest_url
+    shown["effective_kis_ws_url"] = settings.effective_kis_ws_url
+    shown["kis_live_hosts"] = _live_hosts_text(settings)
     return shown
+
+
+def _live_hosts_text(settings: Settings) -> str:
+    """Which KIS URLs reach a live host, and whether orders to it are armed."""
+    live = live_urls(settings.effective_kis_rest_url, settings.effective_kis_ws_url)
+    if not live and settings.kis_env != "live":
+        return "none (loopback or paper hosts only)"
+    armed = "armed" if settings.trading_armed else "orders refused: TRADING_ARMED is not true"
+    where = ", ".join(mask_url(url) for url in live) or "KIS_ENV=live"
+    return f"LIVE: {where} ({armed})"
 
 
 def mask_url(url: str) -> str:
