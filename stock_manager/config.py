@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     slack_dedupe_seconds: float = Field(default=60.0, ge=0)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     dead_man_seconds: float = Field(default=30.0, gt=0)
+    # Healthy price checks for this long lift a dead-man halt (with an alert) ...
+    dead_man_resume_seconds: float = Field(default=120.0, gt=0)
+    # ... unless this keeps the halt for the rest of the day.
+    dead_man_hold_day: bool = False
     flower_basic_auth: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -35,6 +35,7 @@ class Store:
     fills: dict[str, tuple[int, Fill]] = field(default_factory=dict)
     adjustments: dict[str, PositionAdjustment] = field(default_factory=dict)
     market: dict[date, MarketState] = field(default_factory=dict)
+    market_reasons: dict[date, str] = field(default_factory=dict)
     audit: list[Transition] = field(default_factory=list)
     recovery: list[RecoveryEntry] = field(default_factory=list)
     workers: dict[str, WorkerProcess] = field(default_factory=dict)
@@ -177,6 +178,10 @@ class FakeMarket:
         if self.get(day) is not before:
             raise StaleWrite(f"market {day}: expected {before.value}")
         self.s.market[day] = after
+        self.s.market_reasons[day] = reason[:200]
+
+    def reason(self, day: date) -> str:
+        return self.s.market_reasons.get(day, "")
 
     def set_opening_cash(self, day: date, cash: int) -> None:
         if day in self.s.market:

@@ -76,6 +76,10 @@ class SqlMarketRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(f"market {day}: expected {before.value}")
 
+    def reason(self, day: date) -> str:
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
+        return row.reason if row else ""
+
     def set_opening_cash(self, day: date, cash: int) -> None:
         row = self._s.get(MarketStateRow, day, populate_existing=True)
         if row is not None:

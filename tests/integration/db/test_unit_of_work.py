@@ -132,6 +132,8 @@ def test_market_state_is_compare_and_set(uow: SqlUnitOfWork) -> None:
         uow.commit()
     with uow:
         assert uow.market.get(DAY) is MarketState.INITIALIZING
+        assert uow.market.reason(DAY) == "test"  # the dead-man switch lifts only its own halts
+        assert uow.market.reason(DAY.replace(year=DAY.year - 1)) == ""
 
 
 def test_audit_table_is_append_only(uow: SqlUnitOfWork, migrated_engine: Engine) -> None:
