@@ -26,7 +26,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
-from stock_manager.domain.fees import FeeRounding, FeeSchedule
+from stock_manager.domain.fees import FeeBasis, FeeRounding, FeeSchedule
 from stock_manager.domain.session import CutoffPolicy
 from stock_manager.kis_hosts import live_urls
 
@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     commission_rate: Decimal = Field(default=Decimal("0.000140527"), ge=0, lt=1)
     sell_tax_rate: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
     fee_rounding: FeeRounding = FeeRounding.FLOOR
+    # ETF/ETN commission (krx.md §4: 0.0146527 % 🟡); their sales pay no tax.
+    etp_commission_rate: Decimal = Field(default=Decimal("0.000146527"), ge=0, lt=1)
+    # ⚠ Costs per execution (as KIS and the simulator charge) or on each order's cumulative
+    # amount, until KIS's statements confirm one.
+    fee_basis: FeeBasis = FeeBasis.EXECUTION
 
     # -- operations ------------------------------------------------------------------------
     slack_bot_token: SecretStr | None = None
@@ -367,7 +372,13 @@ class Settings(BaseSettings):
         }
 
     def fee_schedule(self) -> FeeSchedule:
-        return FeeSchedule(self.commission_rate, self.sell_tax_rate, self.fee_rounding)
+        return FeeSchedule(
+            self.commission_rate,
+            self.sell_tax_rate,
+            self.fee_rounding,
+            self.etp_commission_rate,
+            self.fee_basis,
+        )
 
 
 SECRET_FIELDS = frozenset({"kis_app_key", "kis_app_secret", "slack_bot_token", "flower_basic_auth"})

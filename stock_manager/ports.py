@@ -26,6 +26,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -105,6 +106,11 @@ class Broker(Protocol):
 
     def is_trading_day(self, day: date) -> bool | None:
         """The broker's own calendar, or ``None`` where the environment lacks it."""
+        ...
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The symbol's instrument type and market as the broker lists them (KIS
+        주식기본조회), raising ``BrokerRejected`` for a code it does not know."""
         ...
 
 
@@ -263,6 +269,16 @@ class AdjustmentRepository(Protocol):
     def for_day(self, day: date) -> list[PositionAdjustment]: ...
 
 
+class InstrumentRepository(Protocol):
+    """Each symbol's instrument type, as last read from the broker."""
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        """The stored instrument and the day it was read, if any."""
+        ...
+
+    def save(self, instrument: Instrument, day: date) -> None: ...
+
+
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
@@ -334,6 +350,7 @@ class UnitOfWork(Protocol):
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    instruments: InstrumentRepository
 
     def __enter__(self) -> Self: ...
 

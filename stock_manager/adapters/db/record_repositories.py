@@ -270,6 +270,7 @@ class SqlReportRepository:
                 net_cash_flow=s.net_cash_flow,
                 broker_cash_change=s.broker_cash_change,
                 difference=s.difference,
+                broker_costs=s.broker_costs,
                 created_at=_utcnow(),
             )
         )
@@ -285,4 +286,5 @@ class SqlReportRepository:
             commission=r.commission,
             tax=r.tax,
             broker_cash_change=r.broker_cash_change,
+            broker_costs=r.broker_costs,
         )
