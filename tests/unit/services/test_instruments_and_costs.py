@@ -12,6 +12,7 @@ from stock_manager.domain.trade import SymbolState
 from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.ledger import apply_fact
 from stock_manager.services.orders import Outcome
+from stock_manager.services.session import initialize_day
 from stock_manager.services.settlement import settle_day
 from stock_manager.services.sync import sync_orders
 from tests.fakes.uow import FakeUnitOfWork
@@ -107,3 +108,16 @@ def test_the_settlement_is_quiet_when_the_costs_agree_or_are_unread() -> None:
         ledger = sum(f.commission + f.tax for f in world.uow.fills.for_day(world.day))
     assert "settlement_costs_difference" not in settled(world, ledger)
     assert "settlement_costs_difference" not in settled(world, None)
+
+
+def test_initialization_reads_the_instrument_of_each_held_symbol() -> None:
+    world = make_world()
+    world.broker.instruments["122630"] = LEVERAGED
+    world.broker.set_quote("122630", 12_345)
+    world.broker.set_holding("122630", 5, 12_345)
+    world.broker.set_holding("999999", 1, 1_000)  # unknown to the broker: never fatal
+    initialize_day(world.ctx)
+    with world.uow:
+        stored = world.uow.instruments.get("122630")
+        assert world.uow.instruments.get("999999") is None
+    assert stored is not None and stored[0].kind is ETF
