@@ -18,6 +18,7 @@ import os
 import re
 from datetime import time, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -449,6 +450,8 @@ def masked_settings(settings: Settings) -> dict[str, str]:
             shown[name] = value[:2] + "******" + value[8:]
         elif name.endswith("_url") and value:
             shown[name] = mask_url(str(value))
+        elif isinstance(value, Enum):
+            shown[name] = str(value.value)
         else:
             shown[name] = "" if value is None else str(value)
     shown["effective_database_url"] = mask_url(settings.effective_database_url)
