@@ -26,6 +26,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -105,6 +106,11 @@ class Broker(Protocol):
 
     def is_trading_day(self, day: date) -> bool | None:
         """The broker's own calendar, or ``None`` where the environment lacks it."""
+        ...
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The symbol's instrument type and market as the broker lists them (KIS
+        주식기본조회), raising ``BrokerRejected`` for a code it does not know."""
         ...
 
 
@@ -263,11 +269,25 @@ class AdjustmentRepository(Protocol):
     def for_day(self, day: date) -> list[PositionAdjustment]: ...
 
 
+class InstrumentRepository(Protocol):
+    """Each symbol's instrument type, as last read from the broker."""
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        """The stored instrument and the day it was read, if any."""
+        ...
+
+    def save(self, instrument: Instrument, day: date) -> None: ...
+
+
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
+        ...
+
+    def reason(self, day: date) -> str:
+        """Why the day's state last changed (``""`` before its first change)."""
         ...
 
     def set_opening_cash(self, day: date, cash: int) -> None: ...
@@ -330,6 +350,7 @@ class UnitOfWork(Protocol):
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    instruments: InstrumentRepository
 
     def __enter__(self) -> Self: ...
 

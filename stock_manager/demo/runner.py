@@ -268,6 +268,8 @@ class Demo:
         if report.settlement is not None:
             summary["net_cash_flow"] = report.settlement.net_cash_flow
             summary["broker_cash_change"] = report.settlement.broker_cash_change
+            summary["broker_costs"] = report.settlement.broker_costs
+            summary["costs_difference"] = report.settlement.costs_difference
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         (self.out / "verification.json").write_text(
             json.dumps(

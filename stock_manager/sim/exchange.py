@@ -63,7 +63,8 @@ class Exchange:
         self._schedule_from(now)
 
     def _build_account(self, cash: int) -> None:
-        self.account = Account(cash, self.config.fees)
+        kinds = {code: market.spec.kind for code, market in self.markets.items()}
+        self.account = Account(cash, self.config.fees, kinds)
         self.matching = Matching(self.config, self.account, self.markets, self._notify, self.faults)
 
     def _schedule_from(self, now: datetime) -> None:
@@ -145,7 +146,7 @@ class Exchange:
         """Queue ``prices`` as the next trades; the first trades now if the market is open."""
         market = self.markets[symbol]
         limits = market.limits
-        bad = [p for p in prices if not (is_on_tick(p) and limits.contains(p))]
+        bad = [p for p in prices if not (is_on_tick(p, limits.kind) and limits.contains(p))]
         if bad:
             raise ValueError(f"prices {bad} are off tick or outside {limits.lower}..{limits.upper}")
         market.force(prices, hold)
@@ -210,6 +211,8 @@ class Exchange:
             {
                 "symbol": m.code,
                 "name": m.spec.name,
+                "instrument": m.spec.instrument,
+                "multiple": m.spec.multiple,
                 "last": m.last,
                 "prev_close": m.prev_close,
                 "upper": m.limits.upper,

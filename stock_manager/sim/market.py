@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stock_manager.domain.krx import price_limits
+from stock_manager.domain.krx import instrument_limits
 from stock_manager.sim.book import Book, build_book, to_tick
 from stock_manager.sim.history import DailyBar, daily_bars, intraday_backfill
 from stock_manager.sim.process import PriceProcess, ProcessParams, draw_params
@@ -60,7 +60,7 @@ class SymbolMarket:
         self.params: ProcessParams = draw_params(
             random.Random(f"{seed}:{spec.code}:p"), spec.prev_close
         )
-        self.limits = price_limits(spec.prev_close)
+        self.limits = instrument_limits(spec.prev_close, spec.as_instrument())
         self.interval = tick_interval * self.params.interval_factor
         self.candle_seconds = candle_seconds
         self.anchor = anchor

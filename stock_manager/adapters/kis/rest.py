@@ -29,6 +29,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
 
 log = logging.getLogger("stock_manager.kis")
@@ -238,6 +239,17 @@ class KisRestClient:
                 o for o in (mapping.pending_order(r, today) for r in reply.body.rows("output")) if o
             )
         return rows
+
+    def instrument(self, symbol: str) -> Instrument:
+        """``search-stock-info`` (CTPF1002R, live only): instrument type, market, multiple."""
+        params = {"PRDT_TYPE_CD": "300", "PDNO": symbol}  # 300: stock, ETF, ETN, ELW
+        reply = self.http.request(trids.STOCK_INFO, params=params)
+        return mapping.instrument(symbol, reply.body.row("output"))
+
+    def instrument_from_quote(self, symbol: str) -> Instrument:
+        """Paper's fallback: the instrument as far as ``inquire-price`` tells (⚠)."""
+        reply = self.http.request(trids.INQUIRE_PRICE, params=_symbol(symbol))
+        return mapping.instrument_from_quote(symbol, reply.body.row("output"))
 
     def buying_power(self, symbol: str, price: int, order_division: str = "00") -> BuyingPower:
         """``inquire-psbl-order``: cash and the most shares buyable at ``price`` (0 = market)."""

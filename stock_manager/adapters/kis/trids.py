@@ -57,6 +57,7 @@ TIME_CHART = _q("inquire-time-itemchartprice", "FHKST03010200")
 DAILY_PRICE = _q("inquire-daily-price", "FHKST01010400")
 VOLUME_RANK = _q("volume-rank", "FHPST01710000", paper=False)
 HOLIDAY = _q("chk-holiday", "CTCA0903R", paper=False)
+STOCK_INFO = _q("search-stock-info", "CTPF1002R", paper=False)  # 주식기본조회
 
 ORDER_BUY = _order("order-cash", "TTTC0012U", "TTTC0802U")
 ORDER_SELL = _order("order-cash", "TTTC0011U", "TTTC0801U")
@@ -82,6 +83,7 @@ ALL = (
     DAILY_PRICE,
     VOLUME_RANK,
     HOLIDAY,
+    STOCK_INFO,
     ORDER_BUY,
     ORDER_SELL,
     ORDER_RVSECNCL,
