@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -155,3 +160,68 @@ def test_paper_records_daily_and_warns_once_about_minutes(
     assert len(report.warnings) == 2  # market/type unknown, and no past-day minutes
     data = MarketDataReader(tmp_path)
     assert len(data.daily("005930")) == 2 and data.days() == []
+
+
+@pytest.mark.slow
+def test_a_killed_download_resumes_to_the_same_files(
+    start_sim: StartSim, connect: Connect, tmp_path: Path
+) -> None:
+    """SIGKILL the command once its first symbol-day is recorded, rerun it, compare."""
+    server = start_sim(symbols=30)
+    client = connect(server)
+    symbols = ["005930", "247540"]
+    days = _recent_days(client, symbols[0], 4)
+    CandleRecorder(KisCandleHistory(client.rest), MarketDataStore(tmp_path / "whole")).record(
+        symbols, days[0], days[-1]
+    )
+    # Slow replies leave seconds between the first recorded symbol-day and the last.
+    client.admin("faults", {"latency_ms": 150})
+    out = tmp_path / "killed"
+    env = {
+        **os.environ,
+        "KIS_REST_URL": server.rest_url,
+        "KIS_WS_URL": server.ws_url,
+        "LOCK_BACKEND": "sql",
+    }
+    command = [sys.executable, "-m", "stock_manager", "kis", "candles", *symbols]
+    command += ["--from", str(days[0]), "--to", str(days[-1]), "--out", str(out)]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        _wait_for(lambda: _minute_days(out) >= 1, process)
+        process.kill()
+    finally:
+        process.wait(timeout=30)
+    assert _minute_days(out) < len(symbols) * len(days), "finished before it was killed"
+    client.admin("faults", {"reset": True})
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "already complete" in again.stdout
+    assert _contents(out) == _contents(tmp_path / "whole")
+
+
+def _minute_days(root: Path) -> int:
+    try:
+        manifest = json.loads((root / "manifest.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+    return sum(len(symbols) for symbols in manifest.get("minute", {}).values())
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert process.poll() is None, process.communicate()[1].decode()
+        assert time.monotonic() < deadline, "no symbol-day recorded within 60 s"
+        time.sleep(0.02)
+
+
+def test_daily_history_pages_past_100_days_with_each_base_price(client: Client) -> None:
+    today = client.rest.today()
+    candles, bases = KisCandleHistory(client.rest).daily_history(
+        "005930", today - timedelta(days=190), today - timedelta(days=1)
+    )
+    assert len(candles) > 100  # two pages of the daily chart
+    days = [c.start.date() for c in candles]
+    assert days == sorted(set(days)) and set(bases) == set(days)
+    for before, after in itertools.pairwise(candles):
+        assert bases[after.start.date()] == before.close
