@@ -8,6 +8,7 @@ and their users' reports, not observed at KIS): a start date before year 1
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -18,7 +19,7 @@ from stock_manager.sim.clock import hhmmss
 from stock_manager.sim.envelope import KisReply, ok
 from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.fields import change_rate, diff_sign, pct
-from stock_manager.sim.history import DailyBar, minute_bridge
+from stock_manager.sim.history import CandleBar, DailyBar, minute_bridge
 from stock_manager.sim.market import SymbolMarket
 from stock_manager.sim.messages import InputError, Msg
 from stock_manager.sim.request import KisRequest, digits
@@ -232,6 +233,12 @@ def _past_cutoff(req: KisRequest, day: date) -> datetime:
     return datetime.combine(day, hour, tzinfo=KST)
 
 
+@functools.lru_cache(maxsize=512)  # a download asks for each day ~4 times, one page each
+def _past_candles(seed: int, code: str, bar: DailyBar) -> list[CandleBar]:
+    rng = random.Random(f"{seed}:{code}:m:{bar.day.isoformat()}")
+    return minute_bridge(rng, bar, PAST_DAY_MINUTES + 1)
+
+
 def _past_rows(
     ex: Exchange, market: SymbolMarket, day: date, cutoff: datetime
 ) -> list[dict[str, Any]]:
@@ -240,8 +247,7 @@ def _past_rows(
     )
     if bar is None:
         return []
-    rng = random.Random(f"{market.seed}:{market.code}:m:{day.isoformat()}")
-    candles = minute_bridge(rng, bar, PAST_DAY_MINUTES + 1)
+    candles = _past_candles(market.seed, market.code, bar)
     opening = datetime.combine(day, time(9), tzinfo=KST)
     starts = [opening + timedelta(minutes=k) for k in range(PAST_DAY_MINUTES)]
     starts.append(datetime.combine(day, time(15, 30), tzinfo=KST))
