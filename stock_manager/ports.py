@@ -15,6 +15,7 @@ from enum import IntEnum
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from stock_manager.domain import candles
 from stock_manager.domain.broker import (
     AccountBalance,
     BrokerOrder,
@@ -26,7 +27,6 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
-from stock_manager.domain.candles import Instrument
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -353,7 +353,7 @@ class CandleHistory(Protocol):
         """Today on the trading calendar: its minute candles are not final yet."""
         ...
 
-    def instrument(self, symbol: str) -> Instrument | None:
+    def instrument(self, symbol: str) -> candles.Instrument | None:
         """Name, market and type of ``symbol``; None where the broker does not say (paper)."""
         ...
 
@@ -383,7 +383,7 @@ class CandleStore(Protocol):
 
     def minute_done(self, day: date, symbol: str) -> bool: ...
 
-    def save_instrument(self, instrument: Instrument) -> None: ...
+    def save_instrument(self, instrument: candles.Instrument) -> None: ...
 
     def save_daily(
         self, symbol: str, start: date, end: date, candles: list[Candle], bases: dict[date, int]
