@@ -19,6 +19,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.candles import CandleInterval
 from stock_manager.domain.instruments import (
     MARKET_IDS,
     Instrument,
@@ -154,6 +155,7 @@ def daily_candle(symbol: str, out: Row) -> Candle | None:
         close=out.num("stck_clpr"),
         volume=out.num("acml_vol"),
         turnover=out.num("acml_tr_pbmn"),
+        interval=CandleInterval.DAY,
     )
 
 
