@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from stock_manager.domain.candles import Candle as Candle  # its home moved; old imports work
 from stock_manager.domain.orders import OrderType, Side
 
 
@@ -110,18 +111,6 @@ class OrderBook:
     @property
     def best_bid(self) -> int | None:
         return next((level.price for level in self.bids if level.price), None)
-
-
-@dataclass(frozen=True, slots=True)
-class Candle:
-    symbol: str
-    start: datetime  # the minute (or the day at 00:00 KST) the candle covers
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-    turnover: int = 0
 
 
 @dataclass(frozen=True, slots=True)

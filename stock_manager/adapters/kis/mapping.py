@@ -18,6 +18,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.candles import CandleInterval
 from stock_manager.domain.orders import OrderType, Side
 
 SIDES = {"01": Side.SELL, "02": Side.BUY}
@@ -118,6 +119,7 @@ def daily_candle(symbol: str, out: Row) -> Candle | None:
         close=out.num("stck_clpr"),
         volume=out.num("acml_vol"),
         turnover=out.num("acml_tr_pbmn"),
+        interval=CandleInterval.DAY,
     )
 
 
