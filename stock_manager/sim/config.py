@@ -79,6 +79,7 @@ class SimConfig:
     # Session: ``session_minutes`` opens a compressed session now; otherwise explicit times,
     # otherwise the regular KRX day (09:00 continuous, 15:20 closing call, 15:30 close).
     session_minutes: float | None = None
+    session_delay: float = 0.0  # a compressed session opens this many seconds after start
     session_open: time | None = None
     session_close: time | None = None
     auction_end: time | None = None
@@ -144,6 +145,8 @@ class SimConfig:
         problems = []
         if not ACCOUNT_RE.match(self.account):
             problems.append(f"account must look like 12345678-01, got {self.account!r}")
+        if self.session_delay < 0:
+            problems.append("session_delay must not be negative")
         if not self.app_key or not self.app_secret or not self.hts_id:
             problems.append("app_key, app_secret and hts_id must not be empty")
         return problems
