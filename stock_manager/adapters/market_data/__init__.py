@@ -4,8 +4,9 @@
 what the ``kis candles`` download and the synthetic generator write.
 """
 
+from stock_manager.adapters.market_data.columns import DayCandles
 from stock_manager.adapters.market_data.manifest import Manifest
-from stock_manager.adapters.market_data.reader import DayCandles, MarketDataReader
+from stock_manager.adapters.market_data.reader import MarketDataReader
 from stock_manager.adapters.market_data.schema import FORMAT_VERSION, MarketDataError
 from stock_manager.adapters.market_data.writer import MarketDataWriter
 

@@ -8,7 +8,6 @@ turned into Python lists in bulk, rows already in (start, symbol) order; build
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from stock_manager.adapters.market_data.columns import DayCandles
 from stock_manager.adapters.market_data.manifest import Manifest
 from stock_manager.adapters.market_data.schema import (
     DAILY,
@@ -34,43 +34,6 @@ from stock_manager.domain.candles import (
     ListingMarket,
 )
 from stock_manager.domain.clock import KST
-
-
-@dataclass(frozen=True, slots=True)
-class DayCandles:
-    """One day's minute candles for many symbols, as parallel lists sorted by (start, symbol).
-
-    Row ``i`` is ``symbol[i]``'s candle starting at ``start[i]`` (aware KST; equal starts are
-    the same object); prices in won, ``volume`` in shares, ``turnover`` in won.
-    """
-
-    day: date
-    symbol: list[str]
-    start: list[datetime]
-    open: list[int]
-    high: list[int]
-    low: list[int]
-    close: list[int]
-    volume: list[int]
-    turnover: list[int]
-
-    def __len__(self) -> int:
-        return len(self.symbol)
-
-    def candles(self) -> Iterator[Candle]:
-        """The rows as :class:`Candle` objects, in time order."""
-        for row in zip(
-            self.symbol,
-            self.start,
-            self.open,
-            self.high,
-            self.low,
-            self.close,
-            self.volume,
-            self.turnover,
-            strict=True,
-        ):
-            yield Candle(*row)
 
 
 class MarketDataReader:

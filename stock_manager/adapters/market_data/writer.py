@@ -9,13 +9,14 @@ before anything is written: a bad candle raises :class:`MarketDataError` naming 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from stock_manager.adapters.market_data.columns import DayCandles
 from stock_manager.adapters.market_data.schema import (
     DAILY,
     INSTRUMENTS,
@@ -106,17 +107,16 @@ class MarketDataWriter:
 
         Every candle must start on ``day`` (KST) on a whole minute.
         """
-        fresh = _checked(candles)
-        for c in fresh:
-            check_symbol(c.symbol)
-            start = c.start.astimezone(KST)
-            if start.date() != day or start.second or start.microsecond:
-                raise MarketDataError(f"{c.symbol} {start.isoformat()}: not a minute of {day}")
-        path = minute_path(self.root, day)
-        table = _minute_table(fresh)
+        self.write_minute_columns(DayCandles.of(day, list(candles)))
+
+    def write_minute_columns(self, columns: DayCandles) -> None:
+        """:meth:`write_minute_day` for columns (the fast path for generated data)."""
+        table = _minute_table(columns)
+        _check_minutes(columns.day, table)
+        path = minute_path(self.root, columns.day)
         if path.exists():
-            kept = _plain_symbols(pq.read_table(path))
-            replaced = pa.array(sorted({c.symbol for c in fresh}), pa.string())
+            kept = pq.read_table(path).cast(_PLAIN_MINUTE)
+            replaced = pa.array(sorted(set(columns.symbol)), pa.string())
             table = pa.concat_tables(
                 [kept.filter(pc.invert(pc.is_in(kept.column("symbol"), replaced))), table]
             )
@@ -124,28 +124,51 @@ class MarketDataWriter:
         _write_table(path, _encoded(table))
 
 
-def _minute_table(candles: Sequence[Candle]) -> pa.Table:
-    columns = {
-        "symbol": pa.array([c.symbol for c in candles], pa.string()),
-        "start": pa.array([int(c.start.timestamp()) * 1000 for c in candles], pa.int64()).cast(
-            MINUTE.field("start").type
-        ),
-        "open": pa.array([c.open for c in candles], pa.int64()),
-        "high": pa.array([c.high for c in candles], pa.int64()),
-        "low": pa.array([c.low for c in candles], pa.int64()),
-        "close": pa.array([c.close for c in candles], pa.int64()),
-        "volume": pa.array([c.volume for c in candles], pa.int64()),
-        "turnover": pa.array([c.turnover for c in candles], pa.int64()),
-    }
-    return pa.Table.from_pydict(columns, schema=_PLAIN_MINUTE)
-
-
 # The minute schema with plain strings: what is merged and sorted before encoding.
 _PLAIN_MINUTE = MINUTE.set(0, pa.field("symbol", pa.string(), nullable=False))
 
 
-def _plain_symbols(table: pa.Table) -> pa.Table:
-    return table.cast(_PLAIN_MINUTE)
+def _minute_table(cols: DayCandles) -> pa.Table:
+    millis = [int(moment.timestamp()) * 1000 for moment in cols.start]
+    if any(moment.tzinfo is None for moment in cols.start):
+        raise MarketDataError(f"{cols.day}: a candle start is naive")
+    columns = {
+        "symbol": pa.array(cols.symbol, pa.string()),
+        "start": pa.array(millis, pa.int64()).cast(MINUTE.field("start").type),
+        **{
+            name: pa.array(getattr(cols, name), pa.int64())
+            for name in ("open", "high", "low", "close", "volume", "turnover")
+        },
+    }
+    return pa.Table.from_pydict(columns, schema=_PLAIN_MINUTE)
+
+
+def _check_minutes(day: date, table: pa.Table) -> None:
+    """Raise :class:`MarketDataError` naming the first bad row (rules: docs/market-data.md)."""
+    for symbol in pc.unique(table.column("symbol")).to_pylist():
+        check_symbol(symbol)
+    col = table.column
+    body_low = pc.min_element_wise(col("open"), col("close"))
+    body_high = pc.max_element_wise(col("open"), col("close"))
+    millis = col("start").cast(pa.int64())
+    first = int(datetime(day.year, day.month, day.day, tzinfo=KST).timestamp()) * 1000
+    rules = {
+        "a price is not positive": pc.greater(col("low"), 0),
+        "low above open/close": pc.less_equal(col("low"), body_low),
+        "high below open/close": pc.greater_equal(col("high"), body_high),
+        "negative volume or turnover": pc.and_(
+            pc.greater_equal(col("volume"), 0), pc.greater_equal(col("turnover"), 0)
+        ),
+        f"not a minute of {day}": pc.and_(
+            pc.equal(pc.divide(millis, 60_000), pc.divide(pc.add(millis, 59_999), 60_000)),
+            pc.and_(pc.greater_equal(millis, first), pc.less(millis, first + 86_400_000)),
+        ),
+    }
+    for what, ok in rules.items():
+        if not pc.all(ok).as_py():
+            row = pc.index(ok, False).as_py()
+            symbol, start = col("symbol")[row].as_py(), col("start")[row].as_py()
+            raise MarketDataError(f"{symbol} {start.isoformat()}: {what}")
 
 
 def _encoded(table: pa.Table) -> pa.Table:
