@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from stock_manager.adapters.market_data import MarketDataError, MarketDataReader
+from stock_manager.demo.plan import ReplayPlan
 from stock_manager.domain.candles import Candle, Instrument, InstrumentType, ListingMarket
 from stock_manager.domain.clock import KST
 from stock_manager.sim.recorded import MinuteBar, RecordedDay, RecordedSymbol
@@ -21,6 +22,7 @@ from stock_manager.sim.universe import Instrument as SimInstrument
 from stock_manager.sim.universe import Market, SymbolSpec
 
 MINUTE = timedelta(minutes=1)
+CONTINUOUS_END = time(15, 20)  # KRX's regular end of continuous trading
 LISTED_SHARES = 100_000_000  # not recorded; the simulator only shows it in stock info
 SIM_TYPES: dict[InstrumentType, SimInstrument] = {
     InstrumentType.STOCK: "stock",
@@ -111,7 +113,11 @@ def load_day(
         raise ReplayDataError(f"{root}: no minute candles for {day} (recorded days: {recorded})")
     rows = list(reader.minute_candles(day, symbols))
     first = datetime.combine(day, start, KST) if start else min(c.start for c in rows)
-    last = datetime.combine(day, end, KST) if end else max(c.start for c in rows) + MINUTE
+    if end:
+        last = datetime.combine(day, end, KST)
+    else:  # up to the last continuous minute: the closing call's candle is not replayed
+        close = datetime.combine(day, CONTINUOUS_END, KST)
+        last = min(max(c.start for c in rows) + MINUTE, max(close, first + MINUTE))
     inside = [c for c in rows if first <= c.start < last]
     if not inside:
         raise ReplayDataError(f"{root}: no candles on {day} between {first:%H:%M} and {last:%H:%M}")
@@ -120,3 +126,34 @@ def load_day(
         candles[candle.symbol].append(candle)
     minutes = int((last - first).total_seconds() // 60)
     return ReplayDay(day, first, minutes, dict(sorted(candles.items())), reader.instruments())
+
+
+def plan_replay(
+    root: Path,
+    day: date | None,
+    *,
+    candle_seconds: float | None = None,
+    session_minutes: float | None = None,
+    start: time | None = None,
+    end: time | None = None,
+) -> ReplayPlan:
+    """The plan for replaying ``day`` (default: the latest recorded) of ``root``: each
+    recorded minute ``candle_seconds`` real seconds, or the window spread over
+    ``session_minutes`` real minutes (at least half a second per recorded minute)."""
+    if day is None:
+        days = MarketDataReader(root).days()
+        if not days:
+            raise ReplayDataError(f"{root}: no recorded days")
+        day = days[-1]
+    window = load_day(root, day, start, end)
+    if candle_seconds is None:
+        span = (session_minutes or 3.0) * 60
+        candle_seconds = max(0.5, round(span / window.minutes, 2))
+    return ReplayPlan(
+        data=root.resolve(),
+        day=day,
+        start=window.opens_at.time(),
+        end=window.closes_at.time(),
+        minutes=window.minutes,
+        candle_seconds=candle_seconds,
+    )
