@@ -60,6 +60,8 @@ class ReplayPlan:
         """The time settings on the recorded clock: what the backtest of the day uses."""
         entry, liquidation, hard = self.lead_minutes()
         return {
+            "SESSION_OPEN": self.start.strftime("%H:%M:%S"),
+            "SESSION_CLOSE": self.end.strftime("%H:%M:%S"),
             "ENTRY_CUTOFF_LEAD": f"PT{entry}M",
             "LIQUIDATION_LEAD": f"PT{liquidation}M",
             "HARD_CUT_LEAD": f"PT{hard}M",
@@ -78,7 +80,7 @@ class ReplayPlan:
             # whole real minutes only: the holding limit is rounded up
             "MAX_HOLDING_MINUTES": str(max(1, math.ceil(MAX_HOLDING_MINUTES * cs / 60))),
             "SCAN_INTERVAL": f"{cs:g}",
-            "PRICE_CHECK_INTERVAL": f"{min(2.0, cs / 2):g}",
+            "PRICE_CHECK_INTERVAL": f"{min(2.0, max(1.0, cs / 2)):g}",  # 1 s at least
             "ORDER_SYNC_INTERVAL": f"{min(2.0, cs):g}",
         }
 
