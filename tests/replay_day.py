@@ -1,13 +1,17 @@
 """A small recorded day for the replay tests, written in the market-data format
-(``docs/market-data.md``): 30 minutes (09:00–09:30) of three symbols whose moves the
+(``docs/market-data.md``): 25 minutes (09:00–09:25) of three symbols whose moves the
 demo's strategies cannot mistake, so the replay and the backtest should trade alike.
 
-- ``900101`` (10,000 won) breaks out at 09:12 on volume and rises to its take-profit;
-- ``900102`` (20,000 won) breaks out at 09:14, then falls through its stop-loss at 09:16;
-- ``900103`` (5,000 won) breaks out at 09:15 and drifts up until the pre-close liquidation.
+- ``900101`` (10,000 won) breaks out at 09:11 on volume and rises to its take-profit;
+- ``900102`` (20,000 won) breaks out at 09:12, then falls through its stop-loss at 09:14;
+- ``900103`` (4,000 won) breaks out at 09:13 and drifts up until the pre-close liquidation.
 
-Quiet stretches are flat (no Bollinger-band signal on a zero-width band) and each move
-holds for whole minutes, so a scan once per recorded minute sees it.
+Prices are on the KRX tick grid and every candle is flat (open = high = low = close):
+a move happens between two minutes, never inside one, and each breakout price holds for two
+minutes. So the replay's limit buy at the quoted ask fills wherever in the minute its scan
+happened to look (a price running away inside a candle can leave it unfilled, a difference
+the comparison explains but this day avoids), and a flat quiet stretch gives the Bollinger
+strategy a zero-width band, never a signal.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from stock_manager.domain.candles import (
 from stock_manager.domain.clock import KST
 
 DAY = date(2026, 3, 2)
-MINUTES = 30
+MINUTES = 25
 Bar = tuple[int, int, int, int, int]  # open, high, low, close, volume
 
 
@@ -34,33 +38,26 @@ def _flat(price: int, volume: int, count: int) -> list[Bar]:
     return [(price, price, price, price, volume)] * count
 
 
-def _rise(start: int, step: int, volume: int, count: int) -> list[Bar]:
-    return [
-        (start + i * step, start + (i + 1) * step, start + i * step, start + (i + 1) * step, volume)
-        for i in range(count)
-    ]
-
-
 BARS: dict[str, list[Bar]] = {
     "900101": [
-        *_flat(10_000, 2_000, 12),
-        (10_000, 10_100, 10_000, 10_100, 12_000),
-        (10_100, 10_160, 10_100, 10_150, 4_000),
-        (10_150, 10_210, 10_150, 10_200, 4_000),
-        (10_200, 10_300, 10_200, 10_290, 4_000),
-        *_flat(10_290, 1_000, 14),
+        *_flat(10_000, 2_000, 11),
+        *_flat(10_050, 20_000, 1),  # the breakout: a new 10-minute high on 10x volume
+        *_flat(10_050, 3_000, 1),
+        *_flat(10_150, 3_000, 1),
+        *_flat(10_250, 3_000, 11),  # +2.0 %: past the 1.5 % take-profit
     ],
     "900102": [
-        *_flat(20_000, 1_500, 14),
-        (20_000, 20_200, 20_000, 20_200, 10_000),
-        (20_200, 20_200, 20_200, 20_200, 3_000),
-        (20_200, 20_200, 19_950, 19_950, 6_000),
-        *_flat(19_950, 1_000, 13),
+        *_flat(20_000, 1_500, 12),
+        *_flat(20_250, 10_000, 1),  # the breakout
+        *_flat(20_250, 3_000, 1),
+        *_flat(20_000, 6_000, 11),  # -1.2 %: through the 1 % stop-loss
     ],
     "900103": [
-        *_flat(5_000, 6_000, 15),
-        (5_000, 5_040, 5_000, 5_040, 40_000),
-        *_rise(5_040, 5, 6_000, 14),
+        *_flat(4_000, 7_500, 13),
+        *_flat(4_020, 50_000, 1),  # the breakout
+        *_flat(4_020, 10_000, 1),
+        *_flat(4_030, 7_500, 2),
+        *_flat(4_040, 7_500, 8),  # held, under every exit, until the pre-close liquidation
     ],
 }
 NAMES = {"900101": "리플레이상승", "900102": "리플레이손절", "900103": "리플레이청산"}

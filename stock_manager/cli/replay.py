@@ -50,9 +50,9 @@ TO = click.option("--to", "end", callback=parse_time, help="Window end (exclusiv
 @click.option(
     "--speed",
     type=float,
-    default=40.0,
+    default=30.0,
     show_default=True,
-    help="Recorded minutes per real minute (40: a minute candle every 1.5 s).",
+    help="Recorded minutes per real minute (30: a minute candle every 2 s).",
 )
 @FROM
 @TO

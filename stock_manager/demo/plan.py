@@ -69,19 +69,20 @@ class ReplayPlan:
         }
 
     def live_settings(self) -> dict[str, str]:
-        """The same settings on the replay's compressed clock, and polling scaled so a scan
-        looks once per recorded minute (the backtest's ``SCAN_EVERY`` 1)."""
+        """The same settings on the replay's compressed clock. A scan looks twice per
+        recorded minute, as live's 30-second scan does on minute candles (at least 1 s)."""
         cs = self.candle_seconds
         entry, liquidation, hard = (f"PT{minutes * cs:g}S" for minutes in self.lead_minutes())
+        poll = f"{min(2.0, max(1.0, cs / 2)):g}"
         return {
             "ENTRY_CUTOFF_LEAD": entry,
             "LIQUIDATION_LEAD": liquidation,
             "HARD_CUT_LEAD": hard,
             # whole real minutes only: the holding limit is rounded up
             "MAX_HOLDING_MINUTES": str(max(1, math.ceil(MAX_HOLDING_MINUTES * cs / 60))),
-            "SCAN_INTERVAL": f"{cs:g}",
-            "PRICE_CHECK_INTERVAL": f"{min(2.0, max(1.0, cs / 2)):g}",  # 1 s at least
-            "ORDER_SYNC_INTERVAL": f"{min(2.0, cs):g}",
+            "SCAN_INTERVAL": f"{max(1.0, cs / 2):g}",
+            "PRICE_CHECK_INTERVAL": poll,
+            "ORDER_SYNC_INTERVAL": poll,
         }
 
     def sim_args(self) -> list[str]:
