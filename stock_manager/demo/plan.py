@@ -142,7 +142,7 @@ class Timeline:
 
 def sim_args(o: DemoOptions) -> list[str]:
     if o.replay is not None:
-        return [*SIM_COMMON, "--seed", str(o.seed), "--auction-seconds", "8", *o.replay.sim_args()]
+        return [*SIM_COMMON, "--seed", str(o.seed), "--auction-seconds", "5", *o.replay.sim_args()]
     candle = max(2.0, round(o.minutes * 60 / 40, 1))  # about 40 candles per session
     return [
         "-m",

@@ -163,14 +163,24 @@ class Comparison:
         return sum(1 for u in self.unpaired if u.side == side)
 
 
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the replay knows beyond its trades, to explain a missing one: its open
+    positions limit and the entry orders that ended without a fill (symbol, recorded time)."""
+
+    max_positions: int | None = None
+    unfilled_entries: tuple[tuple[str, datetime], ...] = ()
+
+
 def compare(
     backtest: Sequence[RoundTrip],
     replay: Sequence[RoundTrip],
     pacing: Pacing,
     tolerance: Tolerance | None = None,
-    max_positions: int | None = None,
+    context: Context | None = None,
 ) -> Comparison:
     """Pair the two sides' trades, explain every difference, judge the tolerance."""
+    ctx = context or Context()
     tol = tolerance or Tolerance()
     left = sorted(replay, key=lambda t: t.entered_at)
     pairs: list[Pair] = []
@@ -178,13 +188,13 @@ def compare(
     for trade in sorted(backtest, key=lambda t: t.entered_at):
         partner = _nearest(trade, left, tol.pair_minutes)
         if partner is None:
-            why = _why_missing("backtest", trade, replay, pacing, max_positions)
+            why = _why_missing("backtest", trade, replay, pacing, ctx)
             unpaired.append(Unpaired("backtest", trade, why))
             continue
         left.remove(partner)
         pairs.append(_pair(trade, partner, pacing, tol))
     for trade in left:
-        why = _why_missing("replay", trade, backtest, pacing, max_positions)
+        why = _why_missing("replay", trade, backtest, pacing, ctx)
         unpaired.append(Unpaired("replay", trade, why))
     return Comparison(
         pairs, unpaired, tol, sum(t.pnl for t in backtest), sum(t.pnl for t in replay)
@@ -270,14 +280,19 @@ def _explain_exit(p: Pair, pacing: Pacing) -> list[str]:
         bt.exit_reason in PRICE_EXITS and rp.exit_reason == "exit"
     ):
         notes.append(f"exit: backtest {bt.exit_reason}, replay {rp.exit_reason}")
-    if abs(p.exit_minutes) >= 0.5 or p.exit_pct:
-        check = pacing.minutes(pacing.price_check_seconds)
+    check = pacing.minutes(pacing.price_check_seconds)
+    if abs(p.exit_minutes) >= 0.5:
         notes.append(
-            f"exit {p.exit_minutes:+.1f} recorded min, price {p.exit_pct:+}%: the backtest "
-            "checks exits on each candle's close and sells in the next candle; the replay's "
-            f"price check runs every {pacing.price_check_seconds:g} s ({check:.1f} recorded min) "
-            "and sees prices inside the candle, so a stop or target can fire mid-minute at a "
-            "price the candle's close never showed"
+            f"exit {p.exit_minutes:+.1f} recorded min: the replay's price check (every "
+            f"{pacing.price_check_seconds:g} s = {check:.1f} recorded min) sells within the "
+            "minute the price crosses; the backtest sees the cross at the candle's close and "
+            "sells in the next candle"
+        )
+    if p.exit_pct:
+        notes.append(
+            f"exit price {p.exit_pct:+}%: the backtest sells at the next candle's open less "
+            "its slippage; the replay sold into the simulator's book at the price of the "
+            "moment, which inside a candle runs open → low/high → close"
         )
     return notes
 
@@ -287,10 +302,19 @@ def _why_missing(
     trade: RoundTrip,
     other: Sequence[RoundTrip],
     pacing: Pacing,
-    max_positions: int | None,
+    ctx: Context,
 ) -> str:
-    """Why the other side has no such trade, from what that side held at the time."""
+    """Why the other side has no such trade, from what that side held or sent then."""
     absent = "replay" if side == "backtest" else "backtest"
+    max_positions = ctx.max_positions
+    if side == "backtest":
+        for symbol, at in ctx.unfilled_entries:
+            if symbol == trade.symbol and abs(_minutes(at, trade.entered_at)) <= 2:
+                return (
+                    f"the replay's limit buy at the quoted ask ({at:%H:%M:%S}) never filled: "
+                    "the price moved away inside the minute before the order reached the "
+                    "matching engine; the fill model fills a limit touched in the next candle"
+                )
     holding = [
         t
         for t in other

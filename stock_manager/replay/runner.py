@@ -8,6 +8,7 @@ agree within the tolerance (``docs/replay.md``); ``comparison.json`` holds the d
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +25,15 @@ from stock_manager.domain.clock import kst_date
 from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.orders import Fill, OrderPurpose
 from stock_manager.domain.session import custom_session
-from stock_manager.replay.compare import Comparison, Pacing, RoundTrip, TimeMap, Tolerance, compare
+from stock_manager.replay.compare import (
+    Comparison,
+    Context,
+    Pacing,
+    RoundTrip,
+    TimeMap,
+    Tolerance,
+    compare,
+)
 from stock_manager.replay.day import ReplayDay, load_day
 from stock_manager.replay.trips import backtest_trips, replay_trips
 from stock_manager.sim.config import SimConfig
@@ -70,9 +79,9 @@ class Replay(Demo):
             settings.price_check_interval,
             describe(fills),
         )
-        return compare(
-            backtest, self._replayed(day), pacing, self.tolerance, settings.max_positions
-        )
+        trips, unfilled = self._replayed(day)
+        context = Context(settings.max_positions, unfilled)
+        return compare(backtest, trips, pacing, self.tolerance, context)
 
     def _backtest(self, day: ReplayDay) -> tuple[list[RoundTrip], FillModel]:
         """The backtest of the window with the workers' settings on the recorded clock and
@@ -84,7 +93,8 @@ class Replay(Demo):
         result = run_day(config, session, day.candles, limits)
         return backtest_trips(result.trades), config.fills
 
-    def _replayed(self, day: ReplayDay) -> list[RoundTrip]:
+    def _replayed(self, day: ReplayDay) -> tuple[list[RoundTrip], tuple[tuple[str, datetime], ...]]:
+        """The replay's round trips from the ledger, and its entries that never filled."""
         if self.timeline is None:
             raise DemoFailed("the session timeline is unknown")
         c = bootstrap.container()
@@ -98,7 +108,15 @@ class Replay(Demo):
             ]
             strategies = {t.symbol: t.strategy for t in uow.symbols.find()}
         clock = TimeMap(self.timeline.opens_at, day.opens_at, self.plan.candle_seconds)
-        return replay_trips(fills, strategies, clock)
+        unfilled = tuple(
+            (o.symbol, clock.recorded(o.created_at))
+            for o in orders
+            if o.purpose is OrderPurpose.ENTRY
+            and not o.filled_quantity
+            and o.status.is_terminal
+            and o.created_at is not None
+        )
+        return replay_trips(fills, strategies, clock), unfilled
 
 
 def describe(fills: FillModel) -> str:
