@@ -88,7 +88,15 @@ class KisRestClient:
         self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
     ) -> list[Candle]:
         """Oldest first; pages of 100 rows by moving the end date back."""
-        found: dict[datetime, Candle] = {}
+        rows = self.daily_rows(symbol, start, end, period, adjusted)
+        return _candles(rows, lambda r: mapping.daily_candle(symbol, r))
+
+    def daily_rows(
+        self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
+    ) -> list[Row]:
+        """The daily chart's ``output2`` rows from ``start`` to ``end``, oldest first, each
+        date once; pages of 100 rows by moving ``FID_INPUT_DATE_2`` back (kis-api §4.4)."""
+        found: dict[date, Row] = {}
         until = end
         for _ in range(self.max_pages):
             params = {
@@ -99,15 +107,18 @@ class KisRestClient:
                 "FID_ORG_ADJ_PRC": "0" if adjusted else "1",
             }
             reply = self.http.request(trids.DAILY_CHART, params=params)
-            page = _candles(reply.body.rows("output2"), lambda r: mapping.daily_candle(symbol, r))
-            fresh = [c for c in page if c.start not in found and c.start.date() >= start]
-            found.update((c.start, c) for c in fresh)
+            page = [r for r in reply.body.rows("output2") if mapping.daily_candle(symbol, r)]
+            days = [parse_date(r.text("stck_bsop_date")) for r in page]
+            fresh = [
+                (d, r) for d, r in zip(days, page, strict=True) if d not in found and d >= start
+            ]
+            found.update(fresh)
             if not fresh or len(page) < self.http.env.pages.daily_candles:
                 break
-            until = min(c.start.date() for c in fresh) - timedelta(days=1)
+            until = min(d for d, _ in fresh) - timedelta(days=1)
             if until < start:
                 break
-        return sorted(found.values(), key=lambda c: c.start)
+        return [found[d] for d in sorted(found)]
 
     def minute_candles(
         self, symbol: str, until: time | None = None, pages: int = 1

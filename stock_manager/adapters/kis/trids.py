@@ -54,6 +54,8 @@ MULTPRICE = _q("intstock-multprice", "FHKST11300006", paper=False)
 ASKING_PRICE = _q("inquire-asking-price-exp-ccn", "FHKST01010200")
 DAILY_CHART = _q("inquire-daily-itemchartprice", "FHKST03010100")
 TIME_CHART = _q("inquire-time-itemchartprice", "FHKST03010200")
+TIME_DAILY_CHART = _q("inquire-time-dailychartprice", "FHKST03010230", paper=False)
+STOCK_INFO = _q("search-stock-info", "CTPF1002R", paper=False)
 DAILY_PRICE = _q("inquire-daily-price", "FHKST01010400")
 VOLUME_RANK = _q("volume-rank", "FHPST01710000", paper=False)
 HOLIDAY = _q("chk-holiday", "CTCA0903R", paper=False)
@@ -79,6 +81,8 @@ ALL = (
     ASKING_PRICE,
     DAILY_CHART,
     TIME_CHART,
+    TIME_DAILY_CHART,
+    STOCK_INFO,
     DAILY_PRICE,
     VOLUME_RANK,
     HOLIDAY,
