@@ -8,7 +8,7 @@ the market; orders placed then fill in later candles by the :class:`FillModel`.
 
 from __future__ import annotations
 
-import itertools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -34,6 +34,7 @@ from stock_manager.services.scan import best_signal, judge, refusal, strategy_ex
 from stock_manager.strategies.base import MarketView, Signal, Strategy
 
 MINUTE = timedelta(minutes=1)
+_AMOUNT = re.compile(r"\d[\d,.]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +125,18 @@ class DayRun:
         self.order_times: list[datetime] = []
         self.refusals: dict[str, int] = {}
         self.exposed = 0
+        # The narrowest buying-power decisions of the day, either way (see DayResult.admits).
+        self.cash_slack: int | None = None
+        self.cash_short: int | None = None
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> DayResult:
-        events = sorted(
-            ((c.start, symbol, c) for symbol, s in self.symbols.items() for c in s.candles),
-            key=lambda e: (e[0], e[1]),
-        )
-        for minute, (start, group) in enumerate(itertools.groupby(events, key=lambda e: e[0])):
-            moved = [self._advance(symbol, candle) for _, symbol, candle in group]
+        by_minute: dict[datetime, list[tuple[str, Candle]]] = {}
+        for symbol in sorted(self.symbols):  # so each minute's candles are in symbol order
+            for candle in self.symbols[symbol].candles:
+                by_minute.setdefault(candle.start, []).append((symbol, candle))
+        for minute, start in enumerate(sorted(by_minute)):
+            moved = [self._advance(symbol, candle) for symbol, candle in by_minute[start]]
             self._decide(start + MINUTE, moved, minute)
         self._close_out()
         return DayResult(
@@ -142,9 +146,10 @@ class DayRun:
             tuple(self.equity),
             self.start_cash,
             self.cash,
-            len(events),
+            sum(len(s.candles) for s in self.symbols.values()),
             self.exposed,
             self.refusals,
+            (self.cash_slack, self.cash_short),
         )
 
     def _advance(self, symbol: str, candle: Candle) -> _Symbol:
@@ -156,9 +161,11 @@ class DayRun:
 
     def _decide(self, now: datetime, moved: list[_Symbol], minute: int) -> None:
         liquidate = self.session.must_liquidate(now)
+        scan_due = minute % self.config.scan_every == 0
         for s in self.symbols.values():
             if s.trade.state is not SymbolState.FLAT and s.index >= 0:
-                self._manage(s, now, liquidate, s in moved and minute % self.config.scan_every == 0)
+                # a symbol without a candle this minute is judged at its last close again
+                self._manage(s, now, liquidate, scan_due and s.candle.start + MINUTE == now)
         held = [s for s in self.symbols.values() if s.trade.quantity]
         self.exposed += bool(held)
         marked = sum(s.trade.quantity * s.candle.close for s in held)
@@ -174,7 +181,9 @@ class DayRun:
         if trade.state is not SymbolState.HOLDING or s.order is not None:
             return
         price = s.candle.close
-        trade = s.trade = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+        if price != trade.last_price:
+            high = max(trade.high_water, price)
+            trade = s.trade = replace(trade, last_price=price, high_water=high)
         plan = (
             ExitPlan(trade.symbol, ExitReason.LIQUIDATION, "pre-close liquidation")
             if liquidate
@@ -220,10 +229,11 @@ class DayRun:
             exposure,
             self.config.trading.risk,
         )
+        self._note_cash(exposure.buying_power - plan.quantity * plan.price)
         if daily_loss_breached(exposure, self.config.trading.risk):
             self.market = MarketState.STOPPED  # live halts the market: no entries today
-        for reason in reasons:
-            key = reason.split(" ")[0] if reason[0].isdigit() else reason[:40]
+        for reason in reasons:  # counted by kind: "needs N won, can buy N"
+            key = _AMOUNT.sub("N", reason)
             self.refusals[key] = self.refusals.get(key, 0) + 1
         if reasons:
             return
@@ -233,6 +243,12 @@ class DayRun:
         )
         s.trip = _Trip(plan.strategy)
         self.order_times.append(now)
+
+    def _note_cash(self, margin: int) -> None:
+        if margin >= 0:
+            self.cash_slack = margin if self.cash_slack is None else min(self.cash_slack, margin)
+        else:
+            self.cash_short = margin if self.cash_short is None else max(self.cash_short, margin)
 
     def _exposure(self, now: datetime, limits: PriceLimits) -> Exposure:
         result = fifo(self.fills)

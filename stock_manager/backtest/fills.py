@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from stock_manager.domain.broker import Candle
 from stock_manager.domain.krx import PriceLimits, Rounding, round_to_tick, ticks_away
@@ -43,7 +44,7 @@ class FillModel:
 
     def ask(self, close: int, limits: PriceLimits) -> int:
         """The ask assumed at a candle's close."""
-        return min(ticks_away(round_to_tick(close, Rounding.UP), self.spread_ticks), limits.upper)
+        return min(_ask(close, self.spread_ticks), limits.upper)
 
     def capacity(self, candle: Candle) -> int:
         """The most shares one order may take from ``candle``."""
@@ -65,3 +66,8 @@ class FillModel:
         steps = self.slippage_ticks if side is Side.BUY else -self.slippage_ticks
         price = ticks_away(round_to_tick(reference), steps)
         return min(max(price, limits.lower), limits.upper)
+
+
+@lru_cache(maxsize=65_536)
+def _ask(close: int, spread_ticks: int) -> int:
+    return ticks_away(round_to_tick(close, Rounding.UP), spread_ticks)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -54,6 +54,29 @@ class DayResult:
     candles: int
     exposed_minutes: int  # minutes that ended with shares held
     refusals: dict[str, int] = field(default_factory=dict)  # risk-check refusals by reason
+    # (least buying power left by an accepted entry, largest shortfall of a refused one):
+    # the only ways the day's opening cash entered a decision.
+    cash_margins: tuple[int | None, int | None] = (None, None)
+
+    def admits(self, delta: int) -> bool:
+        """Whether the day would decide the same with ``delta`` won more (or less) cash at
+        the open: no buying-power check would change its outcome."""
+        slack, short = self.cash_margins
+        return (slack is None or slack + delta >= 0) and (short is None or short + delta < 0)
+
+    def shifted(self, delta: int) -> DayResult:
+        """This day opened with ``delta`` won more cash (valid when :meth:`admits` it)."""
+        slack, short = self.cash_margins
+        return replace(
+            self,
+            start_cash=self.start_cash + delta,
+            end_cash=self.end_cash + delta,
+            equity=tuple((t, v + delta) for t, v in self.equity),
+            cash_margins=(
+                None if slack is None else slack + delta,
+                None if short is None else short + delta,
+            ),
+        )
 
     @property
     def pnl(self) -> int:

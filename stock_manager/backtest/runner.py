@@ -53,21 +53,29 @@ def run_days(
     days: Sequence[date],
     session_of: SessionOf = regular_session,
 ) -> list[DayResult]:
-    """Each day in order, the cash carried over. A symbol's price limits are the recorded
-    ones, else from its previous recorded close, else from its first open of the day."""
+    """Each day in order, the cash carried over (see :func:`day_limits` for price limits)."""
     results: list[DayResult] = []
     cash = config.initial_cash
-    last_close: dict[str, int] = {}
+    previous: Mapping[str, Sequence[Candle]] = {}
     for day in days:
         candles = source.minute_candles(day)
-        recorded = source.price_limits(day)
-        limits: dict[str, PriceLimits | int] = {
-            symbol: recorded.get(symbol) or last_close.get(symbol) or rows[0].open
-            for symbol, rows in candles.items()
-            if rows
-        }
-        result = run_day(config, session_of(day), candles, limits, cash)
-        results.append(result)
-        cash = result.end_cash
-        last_close.update({s: rows[-1].close for s, rows in candles.items() if rows})
+        limits = day_limits(candles, source.price_limits(day), previous)
+        results.append(run_day(config, session_of(day), candles, limits, cash))
+        cash, previous = results[-1].end_cash, candles
     return results
+
+
+def day_limits(
+    candles: Mapping[str, Sequence[Candle]],
+    recorded: Mapping[str, PriceLimits],
+    previous: Mapping[str, Sequence[Candle]],
+) -> dict[str, PriceLimits | int]:
+    """Each symbol's price limits: the recorded ones (from its 기준가), else from the
+    previous recorded day's last close, else from its first open of the day."""
+    limits: dict[str, PriceLimits | int] = {}
+    for symbol, rows in candles.items():
+        if not rows:
+            continue
+        before = previous.get(symbol)
+        limits[symbol] = recorded.get(symbol) or (before[-1].close if before else rows[0].open)
+    return limits

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from stock_manager.adapters.market_data import MarketDataError
 from stock_manager.backtest.grid import (
     METRICS,
     data_opener,
@@ -21,7 +22,8 @@ from stock_manager.backtest.grid import (
     run_grid,
 )
 from stock_manager.backtest.output import write_run
-from stock_manager.backtest.runner import run_days, select_days
+from stock_manager.backtest.parallel import run_days_parallel
+from stock_manager.backtest.runner import NoData, run_days, select_days
 from stock_manager.backtest.settings import Sessions, build, described, parse_pairs
 from stock_manager.backtest.summary import summarize
 from stock_manager.cli.output import console
@@ -44,7 +46,12 @@ DATE = click.DateTime(["%Y-%m-%d"])
 @click.option("--grid", "specs", multiple=True, metavar="KEY=v1,v2", help="Sweep; repeatable.")
 @click.option("--metric", type=click.Choice(list(METRICS)), default="net_pnl", show_default=True)
 @click.option("--in-sample", type=float, default=0.7, show_default=True, help="Grid split.")
-@click.option("--jobs", type=int, default=os.cpu_count() or 1, help="Grid processes.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    help="Processes: days of one run, or grid combinations.",
+)
 @click.option("--no-chart", is_flag=True, help="Skip equity.png.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 def backtest(
@@ -71,20 +78,29 @@ def backtest(
         values["STRATEGIES"] = strategies
     chosen = [s.strip() for s in symbols.split(",") if s.strip()] if symbols else None
     opener = data_opener(data, chosen)
-    source = opener()
-    days = select_days(source, _day(start), _day(end))
+    try:
+        source = opener()
+        days = select_days(source, _day(start), _day(end))
+    except (MarketDataError, NoData) as exc:
+        raise click.ClickException(str(exc)) from None
     settings, config = build(values)
     if specs:
         _grid(opener, values, specs, days, metric, in_sample, jobs, out)
         return
     began = time.perf_counter()
-    results = run_days(config, source, days, Sessions(settings))
+    reruns = 0
+    if jobs > 1 and len(days) > 1:
+        results, reruns = run_days_parallel(opener, values, days, jobs)
+    else:
+        results = run_days(config, source, days, Sessions(settings))
     summary = summarize(results, config.initial_cash)
     summary["run"] = {
         "data": str(data),
         "from": days[0].isoformat(),
         "to": days[-1].isoformat(),
         "seconds": round(time.perf_counter() - began, 3),
+        "jobs": jobs,
+        "days_rerun": reruns,
         "settings": described(values, config),
     }
     files = write_run(out, results, summary, chart=not no_chart)
