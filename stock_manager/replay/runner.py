@@ -8,7 +8,7 @@ agree within the tolerance (``docs/replay.md``); ``comparison.json`` holds the d
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -17,7 +17,7 @@ from stock_manager import bootstrap
 from stock_manager.backtest.engine import run_day
 from stock_manager.backtest.fills import FillModel
 from stock_manager.backtest.settings import build
-from stock_manager.config import get_settings
+from stock_manager.config import ConfigError, get_settings
 from stock_manager.demo.plan import DemoOptions, ReplayPlan
 from stock_manager.demo.runner import Demo, DemoFailed
 from stock_manager.demo.verify import Verdict
@@ -34,7 +34,7 @@ from stock_manager.replay.compare import (
     Tolerance,
     compare,
 )
-from stock_manager.replay.day import ReplayDay, load_day
+from stock_manager.replay.day import ReplayDataError, ReplayDay, load_day
 from stock_manager.replay.trips import backtest_trips, replay_trips
 from stock_manager.sim.config import SimConfig
 
@@ -70,8 +70,11 @@ class Replay(Demo):
     # -- the two sides -----------------------------------------------------------------------
     def _compare(self) -> Comparison:
         plan = self.plan
-        day = load_day(plan.data, plan.day, plan.start, plan.end)
-        backtest, fills = self._backtest(day)
+        try:
+            day = load_day(plan.data, plan.day, plan.start, plan.end)
+            backtest, fills = self._backtest(day)
+        except (ConfigError, ReplayDataError) as exc:
+            raise DemoFailed(f"the backtest of the day could not run: {exc}") from exc
         settings = get_settings()
         pacing = Pacing(
             plan.candle_seconds,
@@ -109,7 +112,7 @@ class Replay(Demo):
             strategies = {t.symbol: t.strategy for t in uow.symbols.find()}
         clock = TimeMap(self.timeline.opens_at, day.opens_at, self.plan.candle_seconds)
         unfilled = tuple(
-            (o.symbol, clock.recorded(o.created_at))
+            (o.symbol, clock.recorded(_aware(o.created_at)))
             for o in orders
             if o.purpose is OrderPurpose.ENTRY
             and not o.filled_quantity
@@ -117,6 +120,11 @@ class Replay(Demo):
             and o.created_at is not None
         )
         return replay_trips(fills, strategies, clock), unfilled
+
+
+def _aware(moment: datetime) -> datetime:
+    """The ledger's timestamps are UTC; a driver that drops the zone gives them naive."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def describe(fills: FillModel) -> str:
