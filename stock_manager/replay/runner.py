@@ -65,6 +65,8 @@ class Replay(Demo):
             json.dumps(self.comparison.to_json(), indent=2, ensure_ascii=False)
         )
         print_comparison(self.comparison, self.console)
+        with (self.out / "comparison.txt").open("w", encoding="utf-8") as text:
+            print_comparison(self.comparison, Console(file=text, width=160, no_color=True))
         return verdict
 
     # -- the two sides -----------------------------------------------------------------------

@@ -44,3 +44,4 @@ def test_a_replayed_day_trades_like_its_backtest(tmp_path: Path) -> None:
     assert {p.replay.exit_reason for p in comparison.pairs} == {"exit", "liquidation"}
     saved = json.loads((tmp_path / "out" / "comparison.json").read_text())
     assert saved["within_tolerance"] is True and len(saved["pairs"]) == 3
+    assert "within the tolerance" in (tmp_path / "out" / "comparison.txt").read_text()
