@@ -222,7 +222,7 @@ class Exchange:
                 "upper": m.limits.upper,
                 "lower": m.limits.lower,
                 "volume": m.volume,
-                "regime": m.params.regime.value,
+                "regime": "recorded" if m.recorded else m.params.regime.value,
             }
             for m in self.markets.values()
         ]

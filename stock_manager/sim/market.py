@@ -86,6 +86,7 @@ class SymbolMarket:
         self._reset_day(rng.gauss(0.0, 0.01))
         steps = candle_seconds / self.interval
         self.process: PriceSource
+        self.recorded = recorded is not None
         if recorded is not None:
             self.open = self.last = self.high = self.low = recorded.bars[0].open
             self.process = RecordedPrices(recorded, seed, self._anchor_ts, candle_seconds, steps)

@@ -20,6 +20,7 @@ from stock_manager.sim.recorded import (
     low_first,
     path_price,
 )
+from stock_manager.sim.session import Phase
 from stock_manager.sim.universe import SymbolSpec
 from tests.unit.sim.conftest import START, MakeExchange
 
@@ -111,6 +112,14 @@ def test_the_session_is_the_recorded_universe_and_opens_at_the_first_open(
     assert set(exchange.markets) == {"005930", "000660"}
     assert exchange.markets["005930"].last == RISING.open
     assert exchange.markets["005930"].prev_close == 10_000
+    assert exchange.markets["005930"].candles == []  # no generated history before a replay
+    assert {s["regime"] for s in exchange.symbols_json()} == {"recorded"}
+
+
+def test_a_delayed_session_opens_later(make_exchange: MakeExchange) -> None:
+    exchange, _ = make_exchange(session_delay=7.0)
+    assert exchange.session.opens_at == START + timedelta(seconds=7)
+    assert exchange.phase(START) is Phase.PRE
 
 
 def test_the_closing_call_uncrosses_at_the_last_recorded_close(
