@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
 
 from stock_manager.backtest.results import DayResult
 
@@ -29,12 +30,14 @@ def render(days: Sequence[DayResult], summary: dict[str, Any], path: Path) -> Pa
     top.plot(range(len(values)), values, color=LINE, linewidth=1.0)
     top.set_title("equity after each minute (cash + marked positions, won)")
     top.set_xlabel("trading minute")
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     top.grid(alpha=0.3)
     pnls = [d.pnl for d in days]
     bottom.bar(range(len(pnls)), pnls, color=[GAIN if p >= 0 else LOSS for p in pnls])
     bottom.axhline(0, color="#999", linewidth=0.8)
     bottom.set_title("net PnL per day (won, fees and tax included)")
     bottom.set_xlabel("trading day")
+    bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     bottom.grid(alpha=0.3, axis="y")
     figure.savefig(path, dpi=100)
     plt.close(figure)

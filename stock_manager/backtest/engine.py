@@ -8,6 +8,7 @@ the market; orders placed then fill in later candles by the :class:`FillModel`.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,13 +28,14 @@ from stock_manager.domain.position import Position
 from stock_manager.domain.risk import EntryProposal, Exposure, check_entry, daily_loss_breached
 from stock_manager.domain.session import TradingSession
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
-from stock_manager.services.context import ScanPolicy, TradingPolicy
+from stock_manager.services.context import TradingPolicy
 from stock_manager.services.entry import EntryPlan
 from stock_manager.services.prices import ExitPlan, exit_verdict
 from stock_manager.services.scan import best_signal, judge, refusal, strategy_exit
 from stock_manager.strategies.base import MarketView, Signal, Strategy
 
 MINUTE = timedelta(minutes=1)
+_VOLUME = operator.attrgetter("volume")
 _AMOUNT = re.compile(r"\d[\d,.]*")
 
 
@@ -209,9 +211,11 @@ class DayRun:
         room = risk.max_positions - len(busy)
         if room <= 0:
             return
-        quotes = _candidates(
-            [self._quote(s, now) for s in moved if s.trade.state is SymbolState.FLAT], policy
-        )
+        # live's candidates: the volume ranking's top ``max_candidates``, less what is held
+        # or refused by the filters
+        ranked = sorted(moved, key=_VOLUME, reverse=True)[: policy.max_candidates]
+        flat = (s for s in ranked if s.trade.state is SymbolState.FLAT)
+        quotes = [q for q in (self._quote(s, now) for s in flat) if not refusal(q, policy)]
         budget = risk.max_total_notional - self._total_notional()
         for plan in judge(quotes, room, budget, risk, self._signal_of):
             self._enter(plan, now)
@@ -401,12 +405,6 @@ class DayRun:
             bid=candle.close,
             at=now,
         )
-
-
-def _candidates(quotes: list[Quote], policy: ScanPolicy) -> list[Quote]:
-    """``services.scan``'s candidates: the most traded (volume rank), then its filters."""
-    ranked = sorted(quotes, key=lambda q: q.volume, reverse=True)[: policy.max_candidates]
-    return [q for q in ranked if not refusal(q, policy)]
 
 
 def run_day(

@@ -104,3 +104,18 @@ def test_a_grid_ranks_every_combination_in_and_out_of_sample(data: Path, tmp_pat
     assert code == 0, out
     one = json.loads((tmp_path / "one" / "summary.json").read_text())["overall"]
     assert one["net_pnl"] == best["is_net_pnl"]
+
+
+def test_one_day_for_the_replay_equals_that_day_of_a_run(data: Path, tmp_path: Path) -> None:
+    from datetime import date
+
+    from stock_manager.backtest.day import backtest_day
+
+    code, out = run("--data", str(data), "--no-chart", "--out", str(tmp_path / "r"))
+    assert code == 0, out
+    with (tmp_path / "r" / "trades.csv").open() as handle:
+        recorded = [t for t in csv.DictReader(handle) if t["day"] == "2026-03-04"]
+    one = backtest_day(data, date(2026, 3, 4))
+    assert [(t.symbol, t.quantity, t.pnl) for t in one.trades] == [
+        (t["symbol"], int(t["quantity"]), int(t["pnl"])) for t in recorded
+    ]

@@ -62,3 +62,18 @@ def test_a_volume_cap_fills_part_and_the_rest_is_cancelled() -> None:
     first = run(volume_share=Decimal("0.01")).trades[0]  # 1 % of 2,000 shares: 20
     assert (first.quantity, first.buy_notional, first.exit_reason) == (20, 202_000, "stop_loss")
     assert first.sell_notional == 10 * 9_790 + 10 * 9_740  # 10 a candle: 09:06, then 09:07
+
+
+def test_a_daily_loss_breach_stops_entries_for_the_rest_of_the_day() -> None:
+    from dataclasses import replace
+
+    from stock_manager.domain.risk import RiskLimits
+
+    base = config()
+    risk = RiskLimits(max_notional_per_symbol=1_000_000, max_daily_loss=30_000)
+    halted = replace(base, trading=replace(base.trading, risk=risk))
+    result = run_day(halted, regular_session(DAY), series(), BASES)
+    # The first stop loses 32,571 won: the next entry is refused and the market halted, so
+    # no later scan plans anything (the 14:53 breakout is not taken either).
+    assert [(t.symbol, t.exit_reason) for t in result.trades] == [("005930", "stop_loss")]
+    assert result.refusals == {"daily loss -N won reached the limit": 1}
