@@ -43,21 +43,32 @@ def candles(
 ) -> None:
     """Download SYMBOLS' daily and minute candles and instrument facts into OUT.
 
-    --from defaults to 30 days before --to. Today's minutes are not final and not recorded.
+    --from defaults to 30 days before --to. Today is never recorded: its candles are forming.
     """
     from stock_manager.adapters.kis.history import KisCandleHistory
     from stock_manager.adapters.kis.rest import KisRestClient
+    from stock_manager.adapters.market_data.schema import MarketDataError, check_symbol
     from stock_manager.adapters.market_data.store import MarketDataStore
     from stock_manager.bootstrap import container
 
+    codes = [s.strip().upper() for s in symbols]
+    try:
+        for code in codes:
+            check_symbol(code)
+        store = MarketDataStore(out, source={})
+    except MarketDataError as exc:
+        raise click.ClickException(str(exc)) from exc
     http = container().kis
     history = KisCandleHistory(KisRestClient(http))
     last = _day(end, history.today() - timedelta(days=1))
     first = _day(start, last - timedelta(days=30))
-    store = MarketDataStore(out, source={"env": http.env.name, "url": http.env.rest_url})
+    store.manifest.source.update({"env": http.env.name, "url": http.env.rest_url})
     recorder = CandleRecorder(history, store, progress=None if as_json else _print_step)
     with using_lane(Lane.SCAN):
-        report = recorder.record([s.strip().upper() for s in symbols], first, last)
+        try:
+            report = recorder.record(codes, first, last)
+        except ValueError as exc:  # an inverted range
+            raise click.BadParameter(str(exc)) from exc
     if as_json:
         emit_json(report)
         return

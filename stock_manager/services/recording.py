@@ -6,9 +6,9 @@ Order of work, each step skipped when the store says it is complete::
     for each trading day of FROM..TO (days with a daily candle), for each symbol: minutes
 
 Trading days come from the daily candles, so no calendar is needed and a suspended
-symbol's missing day costs no request. Days from today on are never recorded as minutes
-(not final). Interrupted anywhere, a rerun with the same arguments does only the rest and
-ends with the same files (tests/integration/kis/test_candles_download.py).
+symbol's missing day costs no request. Days from today on are never recorded (their
+candles are still forming). Interrupted anywhere, a rerun with the same arguments does only
+the rest and ends with the same files (tests/integration/kis/test_candles_download.py).
 """
 
 from __future__ import annotations
@@ -64,11 +64,15 @@ class CandleRecorder:
         """Record ``symbols`` over ``start..end`` (inclusive); broker errors propagate."""
         if start > end:
             raise ValueError(f"--from {start} is after --to {end}")
+        # Today's candles are still forming: a day is recorded only once it is over.
+        last_final = min(end, self.history.today() - timedelta(days=1))
+        if last_final < start:
+            self.report.warnings.append(f"nothing final in {start}..{end}: today is not over")
+            return self.report
         self._total = 2 * len(symbols)
         for symbol in symbols:
             self._instrument(symbol)
-            self._daily(symbol, start, end)
-        last_final = min(end, self.history.today() - timedelta(days=1))
+            self._daily(symbol, start, last_final)
         days = {s: self.store.trading_days(s, start, last_final) for s in symbols}
         self._total += sum(len(d) for d in days.values())
         for day in sorted({d for ds in days.values() for d in ds}):

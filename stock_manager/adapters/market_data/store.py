@@ -1,7 +1,8 @@
 """The :class:`~stock_manager.ports.CandleStore` on a market-data directory.
 
 Each save writes its data file first and the manifest after, so an interruption between
-the two leaves work to redo, never a gap the manifest hides (docs/market-data.md).
+the two leaves work to redo, never a gap the manifest hides (docs/market-data.md). One
+writer per directory: opening a store removes the temporary files a killed one left.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class MarketDataStore:
         self.root = self.writer.root
         self.manifest = Manifest.load(self.root)
         self.manifest.source.update(source or {})
+        for stale in self.root.rglob(".*.tmp"):  # a killed writer's half-written file
+            stale.unlink(missing_ok=True)
 
     def has_instrument(self, symbol: str) -> bool:
         return symbol in self.manifest.instruments

@@ -196,6 +196,7 @@ def test_a_killed_download_resumes_to_the_same_files(
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert "already complete" in again.stdout
+    assert list(out.rglob("*.tmp")) == []
     assert _contents(out) == _contents(tmp_path / "whole")
 
 

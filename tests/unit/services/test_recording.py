@@ -40,10 +40,20 @@ def test_a_rerun_fetches_nothing_and_a_wider_range_only_what_is_new() -> None:
     ]
 
 
-def test_today_and_later_are_never_recorded_as_minutes() -> None:
+def test_today_and_later_are_never_recorded() -> None:
     history, store = FakeHistory(today_is=WED), MemoryCandleStore()
     CandleRecorder(history, store).record(["A1"], MON, FRI)
     assert sorted(d for d, _ in store.minutes) == [MON, date(2026, 3, 3)]
+    assert [c.start.date() for c in store.daily["A1"]] == [MON, date(2026, 3, 3)]
+    assert store.spans["A1"] == (MON, date(2026, 3, 3))  # a rerun tomorrow fetches Wed on
+
+
+def test_a_range_of_only_today_records_nothing_and_says_so() -> None:
+    history, store = FakeHistory(today_is=WED), MemoryCandleStore()
+    report = CandleRecorder(history, store).record(["A1"], WED, FRI)
+    assert history.calls == [] and report.warnings == [
+        "nothing final in 2026-03-04..2026-03-06: today is not over"
+    ]
 
 
 def test_paper_keeps_daily_candles_and_warns_once() -> None:
