@@ -130,10 +130,11 @@ def _aware(moment: datetime) -> datetime:
 
 
 def describe(fills: FillModel) -> str:
+    """The backtest's fill model in words, for the explanations."""
     return (
-        f"limit buys at the ask ({fills.spread_ticks} tick above the close) filled in the next "
-        f"candle that touches them, market sells at the next open {fills.slippage_ticks} tick(s) "
-        f"worse, at most {fills.volume_share:%} of a candle's volume"
+        f"limit buys at the ask (close + {fills.spread_ticks} tick) filled in the next candle "
+        f"that touches them, market sells at the next open - {fills.slippage_ticks} tick, at "
+        f"most {fills.volume_share * 100:g} % of a candle's volume"
     )
 
 
