@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.instruments import Instrument
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -59,6 +60,22 @@ class MarketCalendar(Protocol):
 
     def session(self, day: date) -> TradingSession | None:
         """The day's session with its cut-offs, or ``None`` when KRX is closed."""
+        ...
+
+
+class CandleSource(Protocol):
+    """Recorded minute candles, a trading day at a time: what a backtest reads."""
+
+    def trading_days(self) -> Sequence[date]:
+        """The days recorded, oldest first."""
+        ...
+
+    def minute_candles(self, day: date) -> Mapping[str, Sequence[Candle]]:
+        """Each symbol's one-minute candles of ``day``, oldest first."""
+        ...
+
+    def price_limits(self, day: date) -> Mapping[str, PriceLimits]:
+        """Each symbol's price limits on ``day`` (from its recorded 기준가), where known."""
         ...
 
 

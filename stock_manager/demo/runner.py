@@ -111,7 +111,8 @@ class Demo:
         self.rest, ws = _listen_urls(sim.log)
         clock = httpx.get(f"{self.rest}/_sim/clock", timeout=5).json()
         self.timeline = Timeline.from_clock(clock)
-        env = demo_env(self.out / "data", self.rest, ws, self.timeline) | self.extra_env
+        env = demo_env(self.out / "data", self.rest, ws, self.timeline, self.o.replay)
+        env |= self.extra_env
         self.group.env = env
         os.environ.clear()  # this process reads exactly the settings its children do
         os.environ.update(env)

@@ -19,7 +19,7 @@ from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
-from stock_manager.services.context import ServiceContext
+from stock_manager.services.context import ServiceContext, TradingPolicy
 from stock_manager.services.exposure import read_book
 from stock_manager.services.external import EXTERNAL_STRATEGY
 from stock_manager.services.isolation import guarded, per_symbol
@@ -200,11 +200,18 @@ def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:
     """The exit policy's verdict for a symbol holding shares at ``price`` (strategy sells are
     the scan's), whatever orders it has in flight."""
+    return exit_verdict(ctx.trading, trade, price, now)
+
+
+def exit_verdict(
+    trading: TradingPolicy, trade: SymbolTrade, price: int, now: datetime
+) -> ExitPlan | None:
+    """:func:`exit_due` without the context: the pure decision the backtest shares."""
     if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
-    if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
+    if trade.strategy == EXTERNAL_STRATEGY and trading.external_holdings == "liquidate":
         return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
-    reason = ctx.trading.exits.evaluate(
+    reason = trading.exits.evaluate(
         trade.average_price, trade.high_water, price, trade.entered_at, now
     )
     if reason is None:

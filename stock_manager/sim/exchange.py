@@ -47,7 +47,13 @@ class Exchange:
     def _build_market(self, now: datetime) -> None:
         config = self.config
         self.session: TradingSession = build_session(config, now)
-        specs = load_universe(config.symbols, config.seed, config.symbols_file)
+        replay = config.replay
+        recorded = {s.spec.code: s for s in replay.symbols} if replay else {}
+        specs = (
+            [s.spec for s in recorded.values()]
+            if replay
+            else load_universe(config.symbols, config.seed, config.symbols_file)
+        )
         self.markets = {
             spec.code: SymbolMarket(
                 spec,
@@ -57,6 +63,7 @@ class Exchange:
                 config.candle_seconds,
                 config.tick_interval,
                 config.history_candles,
+                recorded.get(spec.code),
             )
             for spec in specs
         }
@@ -218,7 +225,7 @@ class Exchange:
                 "upper": m.limits.upper,
                 "lower": m.limits.lower,
                 "volume": m.volume,
-                "regime": m.params.regime.value,
+                "regime": "recorded" if m.recorded else m.params.regime.value,
             }
             for m in self.markets.values()
         ]
