@@ -174,6 +174,8 @@ class Container:
             fees=s.fee_schedule(),
             order_types=types,
             dead_man_seconds=s.dead_man_seconds,
+            dead_man_resume_seconds=s.dead_man_resume_seconds,
+            dead_man_hold_day=s.dead_man_hold_day,
             unknown_propagation=timedelta(seconds=s.unknown_propagation_seconds),
         )
 

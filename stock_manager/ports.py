@@ -15,6 +15,7 @@ from enum import IntEnum
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from stock_manager.domain import candles
 from stock_manager.domain.broker import (
     AccountBalance,
     BrokerOrder,
@@ -26,6 +27,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
@@ -122,6 +124,11 @@ class Broker(Protocol):
 
     def is_trading_day(self, day: date) -> bool | None:
         """The broker's own calendar, or ``None`` where the environment lacks it."""
+        ...
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The symbol's instrument type and market as the broker lists them (KIS
+        주식기본조회), raising ``BrokerRejected`` for a code it does not know."""
         ...
 
 
@@ -280,11 +287,25 @@ class AdjustmentRepository(Protocol):
     def for_day(self, day: date) -> list[PositionAdjustment]: ...
 
 
+class InstrumentRepository(Protocol):
+    """Each symbol's instrument type, as last read from the broker."""
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        """The stored instrument and the day it was read, if any."""
+        ...
+
+    def save(self, instrument: Instrument, day: date) -> None: ...
+
+
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
+        ...
+
+    def reason(self, day: date) -> str:
+        """Why the day's state last changed (``""`` before its first change)."""
         ...
 
     def set_opening_cash(self, day: date, cash: int) -> None: ...
@@ -347,6 +368,7 @@ class UnitOfWork(Protocol):
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    instruments: InstrumentRepository
 
     def __enter__(self) -> Self: ...
 
@@ -360,3 +382,53 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+class CandleHistory(Protocol):
+    """A broker's past candles (``kis candles``; docs/market-data.md)."""
+
+    def today(self) -> date:
+        """Today on the trading calendar: its minute candles are not final yet."""
+        ...
+
+    def instrument(self, symbol: str) -> candles.Instrument | None:
+        """Name, market and type of ``symbol``; None where the broker does not say (paper)."""
+        ...
+
+    def daily_history(
+        self, symbol: str, start: date, end: date
+    ) -> tuple[list[Candle], dict[date, int]]:
+        """Daily candles from ``start`` to ``end`` (oldest first) and each day's base price."""
+        ...
+
+    def minute_history(self, symbol: str, day: date) -> list[Candle]:
+        """``day``'s minute candles of the regular session, oldest first.
+
+        Raises ``BrokerError`` (``KISNotSupported`` on paper for past days) when not served."""
+        ...
+
+
+class CandleStore(Protocol):
+    """Where recorded candles go, and what is already complete there (for resuming)."""
+
+    def has_instrument(self, symbol: str) -> bool: ...
+
+    def daily_covers(self, symbol: str, start: date, end: date) -> bool: ...
+
+    def trading_days(self, symbol: str, start: date, end: date) -> list[date]:
+        """Days with a stored daily candle of ``symbol`` in ``start..end``, oldest first."""
+        ...
+
+    def minute_done(self, day: date, symbol: str) -> bool: ...
+
+    def save_instrument(self, instrument: candles.Instrument) -> None: ...
+
+    def save_daily(
+        self, symbol: str, start: date, end: date, candles: list[Candle], bases: dict[date, int]
+    ) -> None:
+        """Store the candles, then mark ``start..end`` complete for ``symbol``."""
+        ...
+
+    def save_minute(self, day: date, symbol: str, candles: list[Candle], final: bool) -> None:
+        """Store ``symbol``'s candles of ``day``; mark the pair complete only if ``final``."""
+        ...

@@ -33,6 +33,7 @@ COMMANDS = {
     "market": "stock_manager.cli.control:market_group",
     "health": "stock_manager.cli.health:health",
     "backtest": "stock_manager.cli.backtest:backtest",
+    "replay": "stock_manager.cli.replay:replay",
 }
 
 

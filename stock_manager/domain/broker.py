@@ -145,6 +145,7 @@ class AccountBalance:
     cash: int  # 예수금 D+0
     settled_cash_d2: int  # D+2 예수금
     total_evaluation: int
+    costs_today: int | None = None  # thdt_tlex_amt: today's commission and tax; None if absent
 
     def holding(self, symbol: str) -> Holding | None:
         return next((h for h in self.holdings if h.symbol == symbol and h.quantity), None)

@@ -6,9 +6,11 @@ refusal says everything that was wrong at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from stock_manager.domain.fees import FeeSchedule
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.krx import PriceLimits, is_on_tick
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import OrderType
@@ -30,6 +32,7 @@ class EntryProposal:
     quantity: int
     price: int  # the limit price, or the reference price of a market-type order
     order_type: OrderType
+    kind: InstrumentKind = InstrumentKind.STOCK
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class Exposure:
     orders_last_minute: int
     limits: PriceLimits | None
     allowed_order_types: frozenset[OrderType]
+    fees: FeeSchedule = field(default_factory=FeeSchedule)
 
 
 def check_entry(p: EntryProposal, e: Exposure, r: RiskLimits) -> list[str]:
@@ -102,7 +106,8 @@ def _daily_loss(p: EntryProposal, e: Exposure, r: RiskLimits) -> str:
 
 
 def _buying_power(p: EntryProposal, e: Exposure, r: RiskLimits) -> str:
-    need = p.quantity * p.price
+    """The buy's cost with its commission must fit: 1,000,000 won of shares need 1,000,140."""
+    need = e.fees.buy_cash_needed(p.quantity * p.price, p.kind)
     return f"needs {need:,} won, can buy {e.buying_power:,}" if need > e.buying_power else ""
 
 
@@ -114,7 +119,7 @@ def _rate(p: EntryProposal, e: Exposure, r: RiskLimits) -> str:
 def _price(p: EntryProposal, e: Exposure, r: RiskLimits) -> str:
     if not p.order_type.has_price:
         return ""
-    if not is_on_tick(p.price):
+    if not is_on_tick(p.price, p.kind):
         return f"price {p.price:,} is off the tick grid"
     if e.limits is not None and not e.limits.contains(p.price):
         return f"price {p.price:,} is outside {e.limits.lower:,}..{e.limits.upper:,}"

@@ -39,6 +39,10 @@ class LedgerPolicy:
     order_types: frozenset[OrderType] = LIVE_ORDER_TYPES
     # Entries halt when price checks have not succeeded for this long while trading.
     dead_man_seconds: float = 30.0
+    # Entries resume after a dead-man halt once price checks have been healthy this long,
+    # unless ``dead_man_hold_day`` keeps the halt for the rest of the day.
+    dead_man_resume_seconds: float = 120.0
+    dead_man_hold_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,4 +74,5 @@ def exposure(
         orders_last_minute=book.orders_last_minute,
         limits=limits,
         allowed_order_types=ctx.policy.order_types,
+        fees=ctx.policy.fees,
     )

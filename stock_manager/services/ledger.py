@@ -16,6 +16,7 @@ from stock_manager.domain.broker import BrokerOrder
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.errors import DomainError
 from stock_manager.domain.fees import FeeSchedule
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.orders import (
     Fill,
     Order,
@@ -193,7 +194,7 @@ def apply_fact(
     uow: UnitOfWork, w: Writer, order: Order, fact: OrderFact, fees: FeeSchedule
 ) -> Order:
     """Apply the broker's cumulative totals to an acknowledged order (idempotent)."""
-    fills = fills_for(order, fact, fees, w.at)
+    fills = fills_for(order, fact, fees, w.at, instrument_kind(uow, order.symbol))
     after = order.with_cumulative_fill(fact.filled_quantity, fact.filled_amount) if fills else order
     if not fact.open and not after.status.is_terminal:
         after = after.apply(OrderEvent.CANCELED)
@@ -202,20 +203,27 @@ def apply_fact(
     return change_order(uow, w, order, after, fees, fills)
 
 
-def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) -> list[Fill]:
+def fills_for(
+    order: Order,
+    fact: OrderFact,
+    fees: FeeSchedule,
+    at: datetime,
+    kind: InstrumentKind = InstrumentKind.STOCK,
+) -> list[Fill]:
     """The fills between what we recorded and the broker's cumulative totals.
 
     The broker reports only cumulative quantity and amount, so an increment is split into at
-    most two prices that add up to the amount exactly. Costs are computed on the order's
-    cumulative amount and the increment charged the difference, so an order's costs never
-    depend on how its fills were batched.
+    most two prices that add up to the amount exactly. Its costs follow ``fees.basis``
+    (:meth:`FeeSchedule.fill_costs`): per execution, the increment is charged as one
+    execution, as KIS charges (an increment that batched several executions may be a won
+    or so off; the settlement compares with the broker's own figure); per order, on the
+    cumulative amount. ``kind`` decides the commission rate and whether a sale is taxed.
     """
     quantity = fact.filled_quantity - order.filled_quantity
     amount = fact.filled_amount - order.filled_amount
     if quantity <= 0:
         return []
-    before = fees.costs(order.side, order.filled_amount)
-    total = fees.costs(order.side, fact.filled_amount)
+    costs = fees.fill_costs(order.side, order.filled_amount, fact.filled_amount, kind)
     base, extra = divmod(amount, quantity)
     parts = [(quantity - extra, base), (extra, base + 1)]
     key = f"{order.trading_day:%Y%m%d}:{fact.broker_order_no}:{fact.filled_quantity}"
@@ -230,11 +238,17 @@ def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) ->
                 qty,
                 price,
                 at,
-                commission=total.commission - before.commission if first else 0,
-                tax=total.tax - before.tax if first else 0,
+                commission=costs.commission if first else 0,
+                tax=costs.tax if first else 0,
             )
         )
     return fills
+
+
+def instrument_kind(uow: UnitOfWork, symbol: str) -> InstrumentKind:
+    """The stored instrument type of ``symbol``; a stock until the broker said otherwise."""
+    stored = uow.instruments.get(symbol)
+    return stored[0].kind if stored else InstrumentKind.STOCK
 
 
 def settle_symbol(

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Self
 
 from stock_manager.domain.errors import DuplicateOrder, StaleWrite
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus
 from stock_manager.domain.pnl import PositionAdjustment
@@ -35,6 +36,7 @@ class Store:
     fills: dict[str, tuple[int, Fill]] = field(default_factory=dict)
     adjustments: dict[str, PositionAdjustment] = field(default_factory=dict)
     market: dict[date, MarketState] = field(default_factory=dict)
+    market_reasons: dict[date, str] = field(default_factory=dict)
     audit: list[Transition] = field(default_factory=list)
     recovery: list[RecoveryEntry] = field(default_factory=list)
     workers: dict[str, WorkerProcess] = field(default_factory=dict)
@@ -42,6 +44,7 @@ class Store:
     settlements: dict[date, DailySettlement] = field(default_factory=dict)
     task_runs: dict[str, TaskRun] = field(default_factory=dict)
     opening_cash: dict[date, int] = field(default_factory=dict)
+    instruments: dict[str, tuple[Instrument, date]] = field(default_factory=dict)
     next_order_id: int = 1
 
 
@@ -177,6 +180,10 @@ class FakeMarket:
         if self.get(day) is not before:
             raise StaleWrite(f"market {day}: expected {before.value}")
         self.s.market[day] = after
+        self.s.market_reasons[day] = reason[:200]
+
+    def reason(self, day: date) -> str:
+        return self.s.market_reasons.get(day, "")
 
     def set_opening_cash(self, day: date, cash: int) -> None:
         if day in self.s.market:
@@ -266,6 +273,17 @@ class FakeReports:
         return self.s.settlements.get(day)
 
 
+class FakeInstruments:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        return self.s.instruments.get(symbol)
+
+    def save(self, instrument: Instrument, day: date) -> None:
+        self.s.instruments[instrument.symbol] = (instrument, day)
+
+
 class FakeUnitOfWork:
     """Implements ``stock_manager.ports.UnitOfWork`` in memory; ``committed`` is the truth."""
 
@@ -286,6 +304,7 @@ class FakeUnitOfWork:
         self.workers = FakeWorkers(self._work)
         self.reports = FakeReports(self._work)
         self.task_runs = FakeTaskRuns(self._work)
+        self.instruments = FakeInstruments(self._work)
         return self
 
     def __exit__(

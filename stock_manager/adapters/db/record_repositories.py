@@ -76,6 +76,10 @@ class SqlMarketRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(f"market {day}: expected {before.value}")
 
+    def reason(self, day: date) -> str:
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
+        return row.reason if row else ""
+
     def set_opening_cash(self, day: date, cash: int) -> None:
         row = self._s.get(MarketStateRow, day, populate_existing=True)
         if row is not None:
@@ -266,6 +270,7 @@ class SqlReportRepository:
                 net_cash_flow=s.net_cash_flow,
                 broker_cash_change=s.broker_cash_change,
                 difference=s.difference,
+                broker_costs=s.broker_costs,
                 created_at=_utcnow(),
             )
         )
@@ -281,4 +286,5 @@ class SqlReportRepository:
             commission=r.commission,
             tax=r.tax,
             broker_cash_change=r.broker_cash_change,
+            broker_costs=r.broker_costs,
         )

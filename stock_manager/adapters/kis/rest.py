@@ -29,6 +29,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
 
 log = logging.getLogger("stock_manager.kis")
@@ -88,7 +89,15 @@ class KisRestClient:
         self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
     ) -> list[Candle]:
         """Oldest first; pages of 100 rows by moving the end date back."""
-        found: dict[datetime, Candle] = {}
+        rows = self.daily_rows(symbol, start, end, period, adjusted)
+        return _candles(rows, lambda r: mapping.daily_candle(symbol, r))
+
+    def daily_rows(
+        self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
+    ) -> list[Row]:
+        """The daily chart's ``output2`` rows from ``start`` to ``end``, oldest first, each
+        date once; pages of 100 rows by moving ``FID_INPUT_DATE_2`` back (kis-api §4.4)."""
+        found: dict[date, Row] = {}
         until = end
         for _ in range(self.max_pages):
             params = {
@@ -99,15 +108,18 @@ class KisRestClient:
                 "FID_ORG_ADJ_PRC": "0" if adjusted else "1",
             }
             reply = self.http.request(trids.DAILY_CHART, params=params)
-            page = _candles(reply.body.rows("output2"), lambda r: mapping.daily_candle(symbol, r))
-            fresh = [c for c in page if c.start not in found and c.start.date() >= start]
-            found.update((c.start, c) for c in fresh)
+            page = [r for r in reply.body.rows("output2") if mapping.daily_candle(symbol, r)]
+            days = [parse_date(r.text("stck_bsop_date")) for r in page]
+            fresh = [
+                (d, r) for d, r in zip(days, page, strict=True) if d not in found and d >= start
+            ]
+            found.update(fresh)
             if not fresh or len(page) < self.http.env.pages.daily_candles:
                 break
-            until = min(c.start.date() for c in fresh) - timedelta(days=1)
+            until = min(d for d, _ in fresh) - timedelta(days=1)
             if until < start:
                 break
-        return sorted(found.values(), key=lambda c: c.start)
+        return [found[d] for d in sorted(found)]
 
     def minute_candles(
         self, symbol: str, until: time | None = None, pages: int = 1
@@ -238,6 +250,17 @@ class KisRestClient:
                 o for o in (mapping.pending_order(r, today) for r in reply.body.rows("output")) if o
             )
         return rows
+
+    def instrument(self, symbol: str) -> Instrument:
+        """``search-stock-info`` (CTPF1002R, live only): instrument type, market, multiple."""
+        params = {"PRDT_TYPE_CD": "300", "PDNO": symbol}  # 300: stock, ETF, ETN, ELW
+        reply = self.http.request(trids.STOCK_INFO, params=params)
+        return mapping.instrument(symbol, reply.body.row("output"))
+
+    def instrument_from_quote(self, symbol: str) -> Instrument:
+        """Paper's fallback: the instrument as far as ``inquire-price`` tells (⚠)."""
+        reply = self.http.request(trids.INQUIRE_PRICE, params=_symbol(symbol))
+        return mapping.instrument_from_quote(symbol, reply.body.row("output"))
 
     def buying_power(self, symbol: str, price: int, order_division: str = "00") -> BuyingPower:
         """``inquire-psbl-order``: cash and the most shares buyable at ``price`` (0 = market)."""

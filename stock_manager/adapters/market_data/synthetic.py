@@ -85,7 +85,8 @@ def generate(
     daily: dict[str, list[tuple[Candle, int]]] = {s: [] for s in codes}
     manifest = Manifest(source={"generator": "synthetic", "seed": str(seed)})
     for day in trading_days:
-        columns = [_day(rngs[s], walks[s], s, day, closes[s]) for s in codes]
+        starts = _minutes(day)  # shared by the symbols: one set of datetime objects a day
+        columns = [_day(rngs[s], walks[s], s, starts, closes[s]) for s in codes]
         for s, (_, bar) in zip(codes, columns, strict=True):
             daily[s].append((bar, closes[s]))
             closes[s] = bar.close
@@ -127,10 +128,10 @@ SUB_STEPS = 3  # steps within a minute: they give the candle a high and a low
 
 
 def _day(
-    rng: np.random.Generator, walk: _Walk, symbol: str, day: date, base: int
+    rng: np.random.Generator, walk: _Walk, symbol: str, starts: list[datetime], base: int
 ) -> tuple[DayCandles, Candle]:
-    """One symbol's minute columns for ``day`` and the daily candle they add up to."""
-    starts = _minutes(day)
+    """One symbol's minute columns for the day of ``starts`` and its daily candle."""
+    day = starts[0].date()
     n = len(starts)
     opening = math.log(base) + rng.normal(0.0, walk.sigma * 4)
     steps = rng.normal(walk.drift / SUB_STEPS, walk.sigma / math.sqrt(SUB_STEPS), (n, SUB_STEPS))

@@ -142,3 +142,13 @@ def test_a_file_of_another_schema_is_refused(tmp_path: Path) -> None:
     pq.write_table(table, path)
     with pytest.raises(MarketDataError, match="columns"):
         MarketDataReader(tmp_path).minute_day(DAY)
+
+
+def test_opening_a_store_removes_a_killed_writers_temporary_files(tmp_path: Path) -> None:
+    from stock_manager.adapters.market_data.store import MarketDataStore
+
+    MarketDataWriter(tmp_path).write_minute_day(DAY, minutes("005930", 2, 100))
+    stale = tmp_path / "minute" / f".{DAY}.parquet.4242.tmp"
+    stale.write_bytes(b"PAR1 half")
+    MarketDataStore(tmp_path)
+    assert not stale.exists() and MarketDataReader(tmp_path).days() == [DAY]
