@@ -228,12 +228,14 @@ class DayRun:
         """``services.entry.enter_checked``: every risk check, then the order."""
         s = self.symbols[plan.symbol]
         exposure = self._exposure(now, s.limits)
+        kind = s.limits.kind
         reasons = check_entry(
-            EntryProposal(plan.symbol, plan.quantity, plan.price, plan.order_type),
+            EntryProposal(plan.symbol, plan.quantity, plan.price, plan.order_type, kind),
             exposure,
             self.config.trading.risk,
         )
-        self._note_cash(exposure.buying_power - plan.quantity * plan.price)
+        need = self.config.fees.buy_cash_needed(plan.quantity * plan.price, kind)
+        self._note_cash(exposure.buying_power - need)
         if daily_loss_breached(exposure, self.config.trading.risk):
             self.market = MarketState.STOPPED  # live halts the market: no entries today
         for reason in reasons:  # counted by kind: "needs N won, can buy N"
@@ -272,6 +274,7 @@ class DayRun:
             orders_last_minute=sum(1 for t in self.order_times if t >= recent),
             limits=limits,
             allowed_order_types=self.config.order_types,
+            fees=self.config.fees,
         )
 
     def _buying(self) -> list[_Order]:
@@ -297,7 +300,10 @@ class DayRun:
             self._end_order(s, order, candle.start + MINUTE)
 
     def _execute(self, s: _Symbol, order: _Order, quantity: int, price: int, at: datetime) -> None:
-        costs = self.config.fees.costs(order.side, quantity * price)
+        before = order.amount  # per execution or per order, as FEE_BASIS says (live's rule)
+        costs = self.config.fees.fill_costs(
+            order.side, before, before + quantity * price, s.limits.kind
+        )
         fill = Fill(
             f"{s.trade.symbol}:{at:%Y%m%d%H%M}:{order.side.value}",
             s.trade.symbol,

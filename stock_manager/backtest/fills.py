@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from stock_manager.domain.broker import Candle
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.krx import PriceLimits, Rounding, round_to_tick, ticks_away
 from stock_manager.domain.orders import Side
 
@@ -44,7 +45,7 @@ class FillModel:
 
     def ask(self, close: int, limits: PriceLimits) -> int:
         """The ask assumed at a candle's close."""
-        return min(_ask(close, self.spread_ticks), limits.upper)
+        return min(_ask(close, self.spread_ticks, limits.kind), limits.upper)
 
     def capacity(self, candle: Candle) -> int:
         """The most shares one order may take from ``candle``."""
@@ -64,10 +65,10 @@ class FillModel:
     def market_price(self, side: Side, reference: int, limits: PriceLimits) -> int:
         """A market-type order's price: ``slippage_ticks`` worse than ``reference``."""
         steps = self.slippage_ticks if side is Side.BUY else -self.slippage_ticks
-        price = ticks_away(round_to_tick(reference), steps)
+        price = ticks_away(round_to_tick(reference, kind=limits.kind), steps, limits.kind)
         return min(max(price, limits.lower), limits.upper)
 
 
 @lru_cache(maxsize=65_536)
-def _ask(close: int, spread_ticks: int) -> int:
-    return ticks_away(round_to_tick(close, Rounding.UP), spread_ticks)
+def _ask(close: int, spread_ticks: int, kind: InstrumentKind) -> int:
+    return ticks_away(round_to_tick(close, Rounding.UP, kind), spread_ticks, kind)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from stock_manager.adapters.market_data.reader import MarketDataReader
 from stock_manager.domain.candles import Candle, Instrument, UnknownBasePrice
-from stock_manager.domain.krx import PriceLimits
+from stock_manager.domain.instruments import InstrumentKind
+from stock_manager.domain.krx import DEFAULT_LIMIT_RATE, PriceLimits, price_limits
 
 
 class ParquetCandles:
@@ -38,7 +39,10 @@ class ParquetCandles:
         limits = {}
         for symbol, instrument in self._instruments.items():
             try:
-                limits[symbol] = instrument.limits(day)
+                base = instrument.base_price(day)
             except UnknownBasePrice:
                 continue  # the runner derives them from the previous close
+            kind = InstrumentKind[instrument.instrument_type.name]  # its tick table, its tax
+            rate = DEFAULT_LIMIT_RATE * instrument.leverage
+            limits[symbol] = price_limits(base, rate, kind)
         return limits

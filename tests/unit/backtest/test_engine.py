@@ -77,3 +77,17 @@ def test_a_daily_loss_breach_stops_entries_for_the_rest_of_the_day() -> None:
     # no later scan plans anything (the 14:53 breakout is not taken either).
     assert [(t.symbol, t.exit_reason) for t in result.trades] == [("005930", "stop_loss")]
     assert result.refusals == {"daily loss -N won reached the limit": 1}
+
+
+def test_an_etf_ticks_5_won_pays_the_etp_commission_and_no_sale_tax() -> None:
+    from stock_manager.domain.instruments import InstrumentKind
+    from stock_manager.domain.krx import price_limits
+
+    limits = {**BASES, "005930": price_limits(10_000, kind=InstrumentKind.ETF)}
+    result = run_day(config(), regular_session(DAY), series(), limits, 100_000_000)
+    first = result.trades[0]
+    # The ask is 10,100 + 5 (not 10): 98 shares; filled at the open 10,100 = 989,800,
+    # commission 0.0146527 % = 145. Stop: sold at the open 9,800 less 5 won = 959,910,
+    # commission 140, no tax.
+    assert (first.quantity, first.buy_notional, first.sell_notional) == (98, 989_800, 959_910)
+    assert (first.commission, first.tax, first.pnl) == (145 + 140, 0, -30_175)
