@@ -18,6 +18,8 @@ from stock_manager.backtest.runner import run_days
 from stock_manager.backtest.settings import Sessions, build
 from stock_manager.backtest.summary import summarize
 from stock_manager.config import ConfigError
+from stock_manager.domain.candles import Candle
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.ports import CandleSource
 
 # metric -> True when higher is better
@@ -80,7 +82,32 @@ _source: CandleSource | None = None
 
 def _open(opener: OpenSource) -> None:
     global _source
-    _source = opener()
+    _source = KeptCandles(opener())
+
+
+class KeptCandles:
+    """A :class:`CandleSource` that keeps the days it read, up to ``limit`` candles in all:
+    every combination of a grid reads the same days, and building the candles is a quarter
+    of a run's time (docs/benchmarks.md)."""
+
+    def __init__(self, source: CandleSource, limit: int = 500_000) -> None:
+        self.source, self.limit, self.kept = source, limit, 0
+        self._days: dict[date, Mapping[str, Sequence[Candle]]] = {}
+
+    def trading_days(self) -> Sequence[date]:
+        return self.source.trading_days()
+
+    def minute_candles(self, day: date) -> Mapping[str, Sequence[Candle]]:
+        found = self._days.get(day)
+        if found is None:
+            found = self.source.minute_candles(day)
+            size = sum(len(rows) for rows in found.values())
+            if self.kept + size <= self.limit:
+                self._days[day], self.kept = found, self.kept + size
+        return found
+
+    def price_limits(self, day: date) -> Mapping[str, PriceLimits]:
+        return self.source.price_limits(day)
 
 
 def evaluate(

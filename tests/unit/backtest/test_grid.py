@@ -55,3 +55,25 @@ def test_rank_correlation_says_whether_the_ranking_held_out_of_sample() -> None:
     assert rank_correlation(held, "net_pnl") == 1
     assert rank_correlation(reversed_, "net_pnl") == -1
     assert rank_correlation([row(1, 1)], "net_pnl") is None
+
+
+def test_kept_candles_read_each_day_once_up_to_the_limit() -> None:
+    from stock_manager.backtest.grid import KeptCandles
+    from stock_manager.backtest.runner import MemoryCandles
+    from tests.unit.backtest.series import DAY, series
+
+    reads: list[date] = []
+
+    class Counting(MemoryCandles):
+        def minute_candles(self, day: date):  # type: ignore[no-untyped-def]
+            reads.append(day)
+            return super().minute_candles(day)
+
+    source = Counting({DAY: series()})
+    kept = KeptCandles(source)
+    assert kept.minute_candles(DAY) == kept.minute_candles(DAY) == series()
+    assert reads == [DAY]
+    tight = KeptCandles(source, limit=10)  # the day holds more: read again each time
+    tight.minute_candles(DAY)
+    tight.minute_candles(DAY)
+    assert reads == [DAY, DAY, DAY]
