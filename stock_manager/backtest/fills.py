@@ -43,6 +43,15 @@ class FillModel:
         if self.limit_ttl_candles < 1:
             raise FillModelError("limit_ttl_candles must be >= 1")
 
+    def describe(self) -> str:
+        """The assumptions in one sentence, for the output and the summary."""
+        return (
+            f"entries: limit at the close + {self.spread_ticks} tick(s), filled when a later "
+            f"candle's low touches it, at min(open, limit), cancelled after "
+            f"{self.limit_ttl_candles} candle(s); exits: the next open - {self.slippage_ticks} "
+            f"tick(s); at most {float(self.volume_share * 100):g} % of a candle's volume per order"
+        )
+
     def ask(self, close: int, limits: PriceLimits) -> int:
         """The ask assumed at a candle's close."""
         return min(_ask(close, self.spread_ticks, limits.kind), limits.upper)

@@ -91,6 +91,7 @@ def described(values: Mapping[str, str], config: BacktestConfig) -> dict[str, An
         "risk": repr(config.trading.risk),
         "fees": repr(config.fees),
         "fill_model": repr(config.fills),
+        "fill_assumptions": config.fills.describe(),
         "initial_cash": config.initial_cash,
         "view_candles": config.view_candles,
         "scan_every": config.scan_every,

@@ -105,6 +105,7 @@ def backtest(
     }
     files = write_run(out, results, summary, chart=not no_chart)
     _print(summary)
+    click.echo(f"fill model: {config.fills.describe()}")
     for name, path in files.items():
         click.echo(f"{name}: {path}")
 
