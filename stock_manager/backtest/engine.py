@@ -425,6 +425,9 @@ def run_day(
     ``limits``: each symbol's price limits, or its base price (기준가) to derive them from;
     ``cash``: buying power at the open (default ``config.initial_cash``)."""
     start = config.initial_cash if cash is None else cash
+    missing = sorted(s for s, rows in candles.items() if rows and s not in limits)
+    if missing:
+        raise ValueError(f"no price limits or base price for {', '.join(missing)}")
     bands = {s: v if isinstance(v, PriceLimits) else price_limits(v) for s, v in limits.items()}
     return DayRun(config, session, candles, bands, start).run()
 

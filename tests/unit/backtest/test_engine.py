@@ -91,3 +91,10 @@ def test_an_etf_ticks_5_won_pays_the_etp_commission_and_no_sale_tax() -> None:
     # commission 140, no tax.
     assert (first.quantity, first.buy_notional, first.sell_notional) == (98, 989_800, 959_910)
     assert (first.commission, first.tax, first.pnl) == (145 + 140, 0, -30_175)
+
+
+def test_a_symbol_without_limits_is_a_clear_error() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="no price limits or base price for 035720"):
+        run_day(config(), regular_session(DAY), series(), {"005930": 10_000, "000660": 20_000})
