@@ -422,8 +422,10 @@ def run_day(
 ) -> DayResult:
     """One day of the backtest (its trades, fills and equity), e.g. to set beside a replay.
 
-    ``limits``: each symbol's price limits, or its base price (기준가) to derive them from;
-    ``cash``: buying power at the open (default ``config.initial_cash``)."""
+    ``candles``: each symbol's minute candles of the day, oldest first; ``limits``: each
+    symbol's price limits, or its base price (기준가) to derive a stock's limits from
+    (``ValueError`` if one is missing); ``cash``: won at the open (default
+    ``config.initial_cash``)."""
     start = config.initial_cash if cash is None else cash
     missing = sorted(s for s, rows in candles.items() if rows and s not in limits)
     if missing:
