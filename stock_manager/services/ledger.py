@@ -255,16 +255,25 @@ def settle_symbol(
         for fill in fills:
             position = position.apply_fill(fill.side, fill.quantity, fill.price)
         changes: dict[str, object] = {"quantity": position.quantity, "cost": position.cost}
+        changes.update(_entry_marks(trade, fills, w.at))
         event = symbol_event(trade, order, position.quantity)
-        if event is SymbolEvent.BUY_FILLED or event is SymbolEvent.BUY_ENDED_PARTIAL:
-            changes["entered_at"] = w.at
-            changes["high_water"] = max(trade.high_water, order.average_fill_price or 0)
         after = trade.apply(event, **changes) if event else replace(trade, **changes)  # type: ignore[arg-type]
     except DomainError as exc:
         return quarantine(uow, w, trade, f"order {order.idempotency_key}: {exc}")
     if after == trade:
         return trade
     return save_symbol(uow, w, trade, after, event.value if event else "fill")
+
+
+def _entry_marks(trade: SymbolTrade, fills: list[Fill], at: datetime) -> dict[str, object]:
+    """The trade's entry time and peak follow its buy fills: both start at the first one
+    (the symbol's per-trade fields were reset when the entry began)."""
+    bought = [f.price for f in fills if f.side is Side.BUY]
+    if not bought:
+        return {}
+    if trade.entered_at is None:
+        return {"entered_at": at, "high_water": max(bought)}
+    return {"high_water": max(trade.high_water, *bought)}
 
 
 def symbol_event(trade: SymbolTrade, order: Order, quantity: int) -> SymbolEvent | None:
