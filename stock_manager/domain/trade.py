@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -138,9 +138,7 @@ class SymbolTrade:
 SYMBOL_FIELDS = ("symbol", "state", "quantity", "cost", "fence", "version", "trade_seq")
 PER_TRADE_FIELDS = tuple(f.name for f in fields(SymbolTrade) if f.name not in SYMBOL_FIELDS)
 _PER_TRADE_DEFAULTS: dict[str, Any] = {
-    f.name: f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-    for f in fields(SymbolTrade)
-    if f.name in PER_TRADE_FIELDS
+    name: getattr(SymbolTrade(""), name) for name in PER_TRADE_FIELDS
 }
 # The events that begin a new trade of the symbol: an entry, or shares taken on from the
 # broker's balance (reconciliation), which then sets what it knows of them.

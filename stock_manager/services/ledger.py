@@ -115,11 +115,13 @@ def open_order(
     order_type: OrderType,
     purpose: OrderPurpose,
     today: Sequence[Order] | None = None,
+    reserve_price: int = 0,
     **changes: object,
 ) -> tuple[SymbolTrade, Order]:
     """Move the symbol (FLAT->ENTERING or ->EXITING) and write a NEW order, in one transaction.
 
-    ``today`` is the symbol's orders of the day if the caller already read them."""
+    ``today`` is the symbol's orders of the day if the caller already read them;
+    ``reserve_price`` is what a buy was admitted at (``services/admission.py``)."""
     day = kst_date(w.at)
     trade_seq = trade.trade_seq + 1 if event is SymbolEvent.BUY_SIGNAL else trade.trade_seq
     orders = uow.orders.find(day=day, symbol=trade.symbol) if today is None else today
@@ -142,6 +144,7 @@ def open_order(
             fence=w.fence,
             created_at=w.at,
             updated_at=w.at,
+            reserve_price=reserve_price,
         )
     )
     audit(
@@ -155,6 +158,7 @@ def open_order(
         quantity=quantity,
         price=price,
         order_type=order_type.code,
+        reserve_price=reserve_price,
     )
     return after, order
 

@@ -158,7 +158,7 @@ def _open_exit(
         f"{plan.reason.value} {plan.detail}".strip(),
         **mark,
     )
-    return None if isinstance(opened, str) else opened
+    return opened if isinstance(opened, Order) else None
 
 
 def _purpose(plan: ExitPlan) -> OrderPurpose:

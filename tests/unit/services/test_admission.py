@@ -24,7 +24,7 @@ A, B = "005930", "000660"
 def market_with(world: World, *symbols: str, price: int = 10_000) -> None:
     for symbol in symbols:
         world.broker.set_quote(symbol, price)
-        world.broker.set_book(symbol, asks=[(price, 1_000)], bids=[(price - 10, 1_000)])
+        world.broker.set_book(symbol, asks=[(price, 10_000)], bids=[(price - 10, 10_000)])
 
 
 def limit(symbol: str, quantity: int, price: int = 10_000) -> EntryPlan:
@@ -45,7 +45,9 @@ def during_send_of(world: World, symbol: str, action: Callable[[], SendResult]) 
 
 
 def test_an_entry_still_being_sent_counts_against_the_total_notional() -> None:
-    world = make_world(risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000))
+    world = make_world(
+        risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000)
+    )
     market_with(world, A, B)
     raced = during_send_of(world, A, lambda: enter_checked(world.ctx, limit(B, 100)))
     assert enter_checked(world.ctx, limit(A, 100)).outcome is Outcome.SUBMITTED
@@ -67,7 +69,9 @@ def test_an_entry_still_being_sent_counts_against_max_positions() -> None:
 
 def test_a_market_buy_in_doubt_reserves_its_quoted_notional() -> None:
     """An UNKNOWN market-type buy has no price of its own: it still holds its reservation."""
-    world = make_world(risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000))
+    world = make_world(
+        risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000)
+    )
     market_with(world, A, B)
     world.broker.fail_next_submit(OrderOutcomeUnknown("timeout"))
     plan = EntryPlan(A, 100, 0, OrderType.MARKET, "momentum")

@@ -38,9 +38,9 @@ def first_trade(world: World) -> None:
     world.clock.advance(60)
     assert on_tick(world.ctx, SYMBOL, 12_000) is None
     assert world.symbol().high_water == 12_000
-    assert exit_position(world.ctx, SYMBOL, OrderType.LIMIT, 12_000, reason="take profit").outcome is (
-        Outcome.SUBMITTED
-    )
+    assert exit_position(
+        world.ctx, SYMBOL, OrderType.LIMIT, 12_000, reason="take profit"
+    ).outcome is (Outcome.SUBMITTED)
     fill(world, world.orders(SYMBOL)[-1].broker_order_no or "", 10, 12_000)
     assert world.symbol().state is SymbolState.FLAT
 

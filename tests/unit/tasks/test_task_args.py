@@ -63,7 +63,11 @@ def test_exits_cancels_and_resolves_check_theirs() -> None:
         ExitReason.STOP_LOSS,
         "at 9,000",
     )
-    for bad in [("005930", "sell_everything", ""), ("0059", "stop_loss", ""), ("005930", "stop_loss", 7)]:
+    for bad in [
+        ("005930", "sell_everything", ""),
+        ("0059", "stop_loss", ""),
+        ("005930", "stop_loss", 7),
+    ]:
         with pytest.raises(InvalidTaskArguments):
             checked.exit(*bad)
     assert checked.order_id(12) == 12
