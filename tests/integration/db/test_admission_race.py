@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,8 +60,8 @@ class SlowBroker(FakeBroker):
 
 
 @pytest.fixture
-def ledger(migrated_engine: Engine) -> Iterator[tuple[SqlUnitOfWork, Engine]]:
-    yield SqlUnitOfWork(make_session_factory(migrated_engine)), migrated_engine
+def ledger(migrated_engine: Engine) -> tuple[SqlUnitOfWork, Engine]:
+    return SqlUnitOfWork(make_session_factory(migrated_engine)), migrated_engine
 
 
 def context(
