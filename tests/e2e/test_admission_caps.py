@@ -27,11 +27,6 @@ from celery import Celery
 
 from stock_manager.celery_config import build_celery_config
 from stock_manager.config import get_settings
-from tests.integration.ledger.conftest import (  # noqa: F401 - the ledger's stack, reused
-    backend,
-    sim_settings,
-    stack,
-)
 from tests.integration.ledger.stack import Stack, wait_for
 
 MAX_POSITIONS = 3
