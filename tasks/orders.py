@@ -32,7 +32,7 @@ def enter(
     symbol: str, quantity: int, price: int, order_type: str, strategy: str, reason: str = ""
 ) -> str:
     plan = EntryPlan(*task_args.entry(symbol, quantity, price, order_type, strategy, reason))
-    return enter_checked(context(), plan).outcome.value
+    return enter_checked(context(), plan).summary
 
 
 @app.task

@@ -60,6 +60,14 @@ class SendResult:
     detail: str = ""
     refusals: tuple[Refusal, ...] = ()  # the caps that refused an entry (SKIPPED)
 
+    @property
+    def summary(self) -> str:
+        """The outcome as a task returns it (Flower shows it): ``submitted``, ``skipped``, or
+        for an entry the caps refused, ``refused [max_positions,max_total_notional]``."""
+        if self.refusals:
+            return f"refused [{','.join(r.cap.value for r in self.refusals)}]"
+        return self.outcome.value
+
 
 @dataclass(frozen=True, slots=True)
 class Refused:

@@ -55,6 +55,7 @@ def test_an_entry_still_being_sent_counts_against_the_total_notional() -> None:
     assert refused.outcome is Outcome.SKIPPED
     assert [r.cap for r in refused.refusals] == [Cap.TOTAL_NOTIONAL]
     assert "max_total_notional" in refused.detail
+    assert refused.summary == "refused [max_total_notional]"  # what the task returns
     assert world.submits() == 1
     assert world.symbol(B).state is SymbolState.FLAT
 
