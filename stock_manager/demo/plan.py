@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+
+from stock_manager.domain.clock import KST
 
 # Settings the demo controls; anything else from the caller's environment is left alone,
 # but these are always set (or cleared) so the demo is the embedded default.
@@ -21,6 +23,22 @@ CLEARED = (
     "KIS_APP_SECRET",
     "UNIVERSE",
 )
+
+
+AUCTION_SECONDS = 8.0  # the demo's closing call
+START_MARGIN = timedelta(seconds=90)  # from now to the simulator's open, on a busy machine
+
+
+def midnight_wait(now: datetime, minutes: float) -> float:
+    """Seconds to wait before starting a ``minutes`` session at ``now`` so that it opens and
+    closes (closing call included) on one KST day — a trading day cannot cross midnight
+    (``SESSION_CLOSE`` must follow ``SESSION_OPEN``). Zero except just before midnight."""
+    start = now.astimezone(KST)
+    ends = start + START_MARGIN + timedelta(minutes=minutes, seconds=AUCTION_SECONDS)
+    if ends.date() == start.date():
+        return 0.0
+    midnight = datetime.combine(ends.date(), time(0), tzinfo=KST)
+    return (midnight - start).total_seconds() + 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +98,7 @@ def sim_args(o: DemoOptions) -> list[str]:
         "--tick-interval",
         "0.25",
         "--auction-seconds",
-        "8",
+        f"{AUCTION_SECONDS:g}",
         "--history-candles",
         "60",
     ]

@@ -25,6 +25,7 @@ from stock_manager.domain.market import MarketState
 from stock_manager.ports import PendingTasks
 from stock_manager.services import market
 from stock_manager.sim import SimConfig, SimServer
+from tests.clock_shift import pythonpath
 from tests.fakes.ports import FakeNotifier
 from tests.integration.ledger.stack import LEASE_NAMESPACE_ENV, LedgerContainer, Stack
 
@@ -110,7 +111,7 @@ def stack(
         "SESSION_OPEN": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
         "SESSION_CLOSE": (now + timedelta(minutes=30)).strftime("%H:%M:%S"),
         "XDG_DATA_HOME": str(data_dir.parent),
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": pythonpath(str(REPO)),
         **OUT_OF_THE_WAY,
         **stack_settings,
     }
