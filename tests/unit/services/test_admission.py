@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from stock_manager.domain.broker import OrderOutcomeUnknown, OrderRequest
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import OrderStatus, OrderType, Side
@@ -44,7 +46,9 @@ def during_send_of(world: World, symbol: str, action: Callable[[], SendResult]) 
     return seen
 
 
-def test_an_entry_still_being_sent_counts_against_the_total_notional() -> None:
+def test_an_entry_still_being_sent_counts_against_the_total_notional(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     world = make_world(
         risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000)
     )
@@ -56,6 +60,7 @@ def test_an_entry_still_being_sent_counts_against_the_total_notional() -> None:
     assert [r.cap for r in refused.refusals] == [Cap.TOTAL_NOTIONAL]
     assert "max_total_notional" in refused.detail
     assert refused.summary == "refused [max_total_notional]"  # what the task returns
+    assert "entry 000660 100 x LIMIT at 10,000 refused [max_total_notional]" in caplog.text
     assert world.submits() == 1
     assert world.symbol(B).state is SymbolState.FLAT
 
@@ -157,8 +162,10 @@ def test_an_unknown_symbol_is_refused_not_raised(world: World) -> None:
     assert world.submits() == 0
 
 
-def test_a_buy_intent_records_what_it_reserved(world: World) -> None:
+def test_a_buy_intent_records_what_it_reserved_under_the_days_lock(world: World) -> None:
     market_with(world, A)
+    assert world.uow.committed.locks == []
     assert enter_checked(world.ctx, limit(A, 10, price=10_050)).outcome is Outcome.SUBMITTED
+    assert world.uow.committed.locks == [world.day]  # taken in the intent's transaction
     (order,) = world.orders(A)
     assert (order.side, order.price, order.reserve_price) == (Side.BUY, 10_050, 10_050)
