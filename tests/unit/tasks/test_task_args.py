@@ -136,3 +136,19 @@ def test_the_enter_task_refuses_a_crafted_message_before_it_touches_anything(
     monkeypatch.setattr(tasks._runtime, "context", no_context)
     result = tasks.orders.enter.run("005930", 3_000, -1, "01", "crafted")
     assert result == "invalid arguments"
+
+
+def test_what_the_stream_sends_passes_the_checks() -> None:
+    """The stream's own tick and notice messages are never refused at the boundary."""
+    from datetime import datetime
+
+    from stock_manager.adapters.kis.stream import notice_kwargs, tick_kwargs
+    from stock_manager.domain.broker import ExecutionNotice, Tick
+    from stock_manager.domain.clock import KST
+    from stock_manager.domain.orders import Side
+
+    at = datetime(2026, 11, 20, 10, 0, 1, tzinfo=KST)
+    tick = Tick("005930", 71_500, 3, 1_234_567, at)
+    assert checked.tick(**tick_kwargs(tick)) == ("005930", 71_500, 3, at)
+    receipt = ExecutionNotice("0000000001", "", "005930", Side.BUY, False, False, 10, 0, at, 10)
+    assert checked.notice(notice_kwargs(receipt)["notice"]) == receipt
