@@ -300,6 +300,12 @@ class InstrumentRepository(Protocol):
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
+    def lock(self, day: date) -> MarketState:
+        """The day's state, read under a lock held until the transaction ends: entries are
+        admitted one at a time across the cluster (``services/admission.py``). A day with no
+        row is OFFLINE and admits nothing, so it needs no lock."""
+        ...
+
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
         ...

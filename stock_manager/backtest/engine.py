@@ -9,7 +9,6 @@ the market; orders placed then fill in later candles by the :class:`FillModel`.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -36,7 +35,6 @@ from stock_manager.strategies.base import MarketView, Signal, Strategy
 
 MINUTE = timedelta(minutes=1)
 _VOLUME = operator.attrgetter("volume")
-_AMOUNT = re.compile(r"\d[\d,.]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,11 +233,11 @@ class DayRun:
             self.config.trading.risk,
         )
         need = self.config.fees.buy_cash_needed(plan.quantity * plan.price, kind)
-        self._note_cash(exposure.buying_power - need)
+        self._note_cash((exposure.buying_power or 0) - need)
         if daily_loss_breached(exposure, self.config.trading.risk):
             self.market = MarketState.STOPPED  # live halts the market: no entries today
-        for reason in reasons:  # counted by kind: "needs N won, can buy N"
-            key = _AMOUNT.sub("N", reason)
+        for reason in reasons:  # counted by the cap it broke
+            key = reason.cap.value
             self.refusals[key] = self.refusals.get(key, 0) + 1
         if reasons:
             return

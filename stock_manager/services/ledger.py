@@ -116,11 +116,13 @@ def open_order(
     order_type: OrderType,
     purpose: OrderPurpose,
     today: Sequence[Order] | None = None,
+    reserve_price: int = 0,
     **changes: object,
 ) -> tuple[SymbolTrade, Order]:
     """Move the symbol (FLAT->ENTERING or ->EXITING) and write a NEW order, in one transaction.
 
-    ``today`` is the symbol's orders of the day if the caller already read them."""
+    ``today`` is the symbol's orders of the day if the caller already read them;
+    ``reserve_price`` is what a buy was admitted at (``services/admission.py``)."""
     day = kst_date(w.at)
     trade_seq = trade.trade_seq + 1 if event is SymbolEvent.BUY_SIGNAL else trade.trade_seq
     orders = uow.orders.find(day=day, symbol=trade.symbol) if today is None else today
@@ -143,6 +145,7 @@ def open_order(
             fence=w.fence,
             created_at=w.at,
             updated_at=w.at,
+            reserve_price=reserve_price,
         )
     )
     audit(
@@ -156,6 +159,7 @@ def open_order(
         quantity=quantity,
         price=price,
         order_type=order_type.code,
+        reserve_price=reserve_price,
     )
     return after, order
 
@@ -269,16 +273,25 @@ def settle_symbol(
         for fill in fills:
             position = position.apply_fill(fill.side, fill.quantity, fill.price)
         changes: dict[str, object] = {"quantity": position.quantity, "cost": position.cost}
+        changes.update(_entry_marks(trade, fills, w.at))
         event = symbol_event(trade, order, position.quantity)
-        if event is SymbolEvent.BUY_FILLED or event is SymbolEvent.BUY_ENDED_PARTIAL:
-            changes["entered_at"] = w.at
-            changes["high_water"] = max(trade.high_water, order.average_fill_price or 0)
         after = trade.apply(event, **changes) if event else replace(trade, **changes)  # type: ignore[arg-type]
     except DomainError as exc:
         return quarantine(uow, w, trade, f"order {order.idempotency_key}: {exc}")
     if after == trade:
         return trade
     return save_symbol(uow, w, trade, after, event.value if event else "fill")
+
+
+def _entry_marks(trade: SymbolTrade, fills: list[Fill], at: datetime) -> dict[str, object]:
+    """The trade's entry time and peak follow its buy fills: both start at the first one
+    (the symbol's per-trade fields were reset when the entry began)."""
+    bought = [f.price for f in fills if f.side is Side.BUY]
+    if not bought:
+        return {}
+    if trade.entered_at is None:
+        return {"entered_at": at, "high_water": max(bought)}
+    return {"high_water": max(trade.high_water, *bought)}
 
 
 def symbol_event(trade: SymbolTrade, order: Order, quantity: int) -> SymbolEvent | None:

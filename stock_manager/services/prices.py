@@ -118,9 +118,10 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
         if trade is None or trade.state not in EXITABLE:
             return _Acted()
         plan = _exit_at(ctx, trade, price)
-        if plan is None and price <= trade.high_water:
+        high = trade.marked(price).high_water
+        if plan is None and high <= trade.high_water:
             return _Acted()
-        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
+        mark = {"last_price": price, "high_water": high}
         order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
         if plan is not None and order is None:
             return _Acted(blocked=plan)  # due, but something is live: clear it first
@@ -132,7 +133,7 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
 
 def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
     """The exit policy's verdict as if this price were marked (a new high counts)."""
-    marked = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+    marked = trade.marked(price)
     return exit_due(ctx, marked, price, ctx.clock.now())
 
 
@@ -157,7 +158,7 @@ def _open_exit(
         f"{plan.reason.value} {plan.detail}".strip(),
         **mark,
     )
-    return None if isinstance(opened, str) else opened
+    return opened if isinstance(opened, Order) else None
 
 
 def _purpose(plan: ExitPlan) -> OrderPurpose:
@@ -191,7 +192,7 @@ def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
             trade = uow.symbols.get(symbol)
             if trade is None or (trade.last_price == price and trade.high_water >= price):
                 return trade
-            after = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+            after = trade.marked(price)
             saved = save_symbol(uow, w, trade, after, "mark")
             uow.commit()
         return saved

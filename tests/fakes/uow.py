@@ -45,6 +45,7 @@ class Store:
     task_runs: dict[str, TaskRun] = field(default_factory=dict)
     opening_cash: dict[date, int] = field(default_factory=dict)
     instruments: dict[str, tuple[Instrument, date]] = field(default_factory=dict)
+    locks: list[date] = field(default_factory=list)
     next_order_id: int = 1
 
 
@@ -175,6 +176,10 @@ class FakeMarket:
 
     def get(self, day: date) -> MarketState:
         return self.s.market.get(day, MarketState.OFFLINE)
+
+    def lock(self, day: date) -> MarketState:
+        self.s.locks.append(day)  # one thread: nothing to wait for, but the test can see it
+        return self.get(day)
 
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         if self.get(day) is not before:

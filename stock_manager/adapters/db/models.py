@@ -61,6 +61,7 @@ class OrderRow(Base):
     broker_branch: Mapped[str | None] = mapped_column(String(10))
     filled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     filled_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserve_price: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     fence: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]

@@ -43,6 +43,16 @@ class SqlMarketRepository:
         row = self._s.get(MarketStateRow, day, populate_existing=True)
         return MarketState(row.state) if row else MarketState.OFFLINE
 
+    def lock(self, day: date) -> MarketState:
+        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite renders no ``FOR UPDATE``, and needs
+        none: every transaction there begins ``IMMEDIATE`` and so holds the database's one
+        write lock (``engine.py``)."""
+        query = (
+            select(MarketStateRow.state).where(MarketStateRow.trading_day == day).with_for_update()
+        )
+        state = self._s.execute(query).scalar()
+        return MarketState(state) if state else MarketState.OFFLINE
+
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         row = self._s.get(MarketStateRow, day)
         if row is None:

@@ -233,6 +233,7 @@ def _order_values(o: Order) -> dict[str, Any]:
         "broker_branch": o.broker_branch,
         "filled_quantity": o.filled_quantity,
         "filled_amount": o.filled_amount,
+        "reserve_price": o.reserve_price,
         "fence": o.fence,
     }
 
@@ -253,6 +254,7 @@ def _order(row: Row[Any]) -> Order:
         broker_branch=row.broker_branch,
         filled_quantity=row.filled_quantity,
         filled_amount=row.filled_amount,
+        reserve_price=row.reserve_price,
         fence=row.fence,
         created_at=row.created_at,
         updated_at=row.updated_at,

@@ -44,6 +44,18 @@ UNKNOWN_PROPAGATION = timedelta(seconds=1)
 STALE_WORKER_AFTER = timedelta(seconds=1)
 
 
+# These tests are about the ledger, not the caps: orders of 200,000 shares, dozens a minute.
+# Every entry is still admitted (services/admission.py); a module sets its own caps in
+# ``stack_settings`` (tests/e2e/test_admission_caps.py).
+OUT_OF_THE_WAY = {
+    "MAX_POSITIONS": "1000",
+    "MAX_NOTIONAL_PER_SYMBOL": str(10**13),
+    "MAX_TOTAL_NOTIONAL": str(10**14),
+    "MAX_ORDERS_PER_MINUTE": "100000",
+    "MAX_DAILY_LOSS": str(10**13),
+}
+
+
 @pytest.fixture
 def backend() -> str:
     return "postgres"
@@ -100,6 +112,7 @@ def stack(
         "SESSION_CLOSE": (now + timedelta(minutes=30)).strftime("%H:%M:%S"),
         "XDG_DATA_HOME": str(data_dir.parent),
         "PYTHONPATH": pythonpath(str(REPO)),
+        **OUT_OF_THE_WAY,
         **stack_settings,
     }
     for name, value in env.items():

@@ -76,7 +76,7 @@ def test_a_daily_loss_breach_stops_entries_for_the_rest_of_the_day() -> None:
     # The first stop loses 32,571 won: the next entry is refused and the market halted, so
     # no later scan plans anything (the 14:53 breakout is not taken either).
     assert [(t.symbol, t.exit_reason) for t in result.trades] == [("005930", "stop_loss")]
-    assert result.refusals == {"daily loss -N won reached the limit": 1}
+    assert result.refusals == {"max_daily_loss": 1}
 
 
 def test_an_etf_ticks_5_won_pays_the_etp_commission_and_no_sale_tax() -> None:

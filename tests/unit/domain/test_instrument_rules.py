@@ -108,7 +108,7 @@ def test_buying_power_includes_the_commission() -> None:
     """A buy needing 1,000,140 won (1,000,000 + commission 140) must not pass with 1,000,000."""
     buy = EntryProposal("005930", 100, 10_000, GOOD.order_type)
     short = check_entry(buy, exposure(buying_power=1_000_000), RiskLimits())
-    assert short == ["needs 1,000,140 won, can buy 1,000,000"]
+    assert [str(r) for r in short] == ["buying_power: needs 1,000,140 won, can buy 1,000,000"]
     assert check_entry(buy, exposure(buying_power=1_000_140), RiskLimits()) == []
 
 
@@ -123,4 +123,4 @@ def test_an_etf_price_on_its_own_grid_passes_the_risk_check() -> None:
     limits = price_limits(12_345, kind=ETF)
     assert check_entry(etf_buy, exposure(limits=limits), RiskLimits()) == []
     as_stock = EntryProposal("122630", 10, 12_345, GOOD.order_type)
-    assert "tick" in check_entry(as_stock, exposure(limits=limits), RiskLimits())[0]
+    assert "tick" in str(check_entry(as_stock, exposure(limits=limits), RiskLimits())[0])
