@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -218,7 +218,19 @@ class SymbolRepository(Protocol):
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         """Write ``after`` only if the row still equals ``before`` and ``after.fence`` is not
-        older than the stored fence; return it with its new version or raise ``StaleWrite``."""
+        older than the stored fence; return it with its new version or raise ``StaleWrite``.
+
+        A mark written meanwhile by ``mark_prices`` survives: ``last_price`` is written only
+        if ``after`` changes it, and ``high_water`` never goes down unless ``after`` lowers
+        it on purpose (below ``before``'s)."""
+        ...
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        """Record each symbol's latest price (won) as ``last_price`` and raise its
+        ``high_water`` to it, in one statement, for the symbols that hold shares
+        (``quantity > 0``); the others are left alone. A mark is not a state write: version
+        and fence stay, so it needs no lease and disturbs no holder's compare-and-set.
+        Returns how many symbols were marked."""
         ...
 
 
