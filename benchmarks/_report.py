@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,27 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[index]
 
 
+def load() -> dict[str, Any]:
+    """The load the machine was under: 1/5/15-minute load averages and the cores."""
+    one, five, fifteen = os.getloadavg()
+    return {"loadavg": [round(one, 2), round(five, 2), round(fifteen, 2)], "cores": os.cpu_count()}
+
+
+def print_load(when: str = "load") -> dict[str, Any]:
+    """Print and return :func:`load`; every benchmark calls it before and after it runs."""
+    now = load()
+    avg = " ".join(f"{x:.2f}" for x in now["loadavg"])
+    print(f"{when}: loadavg {avg} on {now['cores']} cores")
+    return now
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Min, median and max of per-run figures (a p99 per run, say)."""
+    if not values:
+        return {}
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
 def report(
     name: str, title: str, columns: list[str], rows: list[list[Any]], figures: dict[str, Any]
 ) -> Path:
@@ -36,6 +59,7 @@ def report(
         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": platform.platform(),
         "python": platform.python_version(),
+        "load_after": print_load("load after"),
         "columns": columns,
         "rows": rows,
         **figures,

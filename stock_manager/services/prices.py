@@ -139,8 +139,7 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int) -> _Acted:
 
 def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
     """The exit policy's verdict as if this price were marked (a new high counts)."""
-    marked = replace(trade, last_price=price, high_water=max(trade.high_water, price))
-    return exit_due(ctx, marked, price, ctx.clock.now())
+    return _verdict(ctx, trade, max(trade.high_water, price), price, ctx.clock.now())
 
 
 def _open_exit(
@@ -191,12 +190,18 @@ def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:
     """The exit policy's verdict for a symbol holding shares at ``price`` (strategy sells are
     the scan's), whatever orders it has in flight."""
+    return _verdict(ctx, trade, trade.high_water, price, now)
+
+
+def _verdict(
+    ctx: ServiceContext, trade: SymbolTrade, high_water: int, price: int, now: datetime
+) -> ExitPlan | None:
     if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
     if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
         return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
     reason = ctx.trading.exits.evaluate(
-        trade.average_price, trade.high_water, price, trade.entered_at, now
+        trade.average_price, high_water, price, trade.entered_at, now
     )
     if reason is None:
         return None

@@ -91,7 +91,7 @@ class SqlSymbolRepository:
         query = select(SYMBOLS).order_by(SYMBOLS.c.symbol)
         if states is not None:
             query = query.where(SYMBOLS.c.state.in_([s.value for s in states]))
-        return [_symbol(row) for row in self._s.execute(query)]
+        return [_symbol(row) for row in self._s.execute(query).all()]  # one fetch, not N
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         values = _symbol_values(after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from stock_manager.adapters.kis.orders import KisOrderClient
 from stock_manager.adapters.kis.rest import KisRestClient
 from stock_manager.domain.clock import KST
 from stock_manager.domain.orders import OrderType, Side
+from stock_manager.ports import Lane, using_lane
 from tests.unit.kis.conftest import Harness, fixture, make_harness, reply
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=KST)
@@ -259,3 +261,24 @@ def test_parsing_ignores_key_case_unknown_fields_and_missing_optionals() -> None
     q = rest(h).quote("123456")
     assert (q.symbol, q.price, q.open, q.high, q.volume) == ("123456", 1234, 1200, 0, 0)
     assert q.change_rate == Decimal(0)
+
+
+def test_multi_quote_keeps_two_requests_in_flight_in_the_callers_lane(
+    live_harness: Harness,
+) -> None:
+    """The limiter paces the requests; the next one waits at the limiter, not behind the
+    previous one's answer (issue 16: 1,000 held symbols priced at the request limit)."""
+    both_in_flight = threading.Barrier(2, timeout=5)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        both_in_flight.wait()  # breaks (and the test fails) if requests go one at a time
+        return reply("multprice")
+
+    live_harness.kis.on("intstock-multprice", answer)
+    live_harness.http.tokens.get()  # the token first (its request has a lane of its own)
+    live_harness.limiter.lanes.clear()
+    with using_lane(Lane.EXIT):
+        quotes = rest(live_harness).multi_quote([f"{n:06d}" for n in range(60)])
+    assert set(quotes) == {"005930", "000660"}
+    assert len(live_harness.kis.calls("intstock-multprice")) == 2
+    assert set(live_harness.limiter.lanes) == {Lane.EXIT}
