@@ -230,7 +230,7 @@ class SymbolRepository(Protocol):
         ``high_water`` to it, in one statement, for the symbols that hold shares
         (``quantity > 0``); the others are left alone. A mark is not a state write: version
         and fence stay, so it needs no lease and disturbs no holder's compare-and-set.
-        Returns how many symbols were marked."""
+        Returns how many rows changed (a mark equal to the stored one rewrites nothing)."""
         ...
 
 

@@ -81,7 +81,9 @@ class FakeSymbols:
         marked = 0
         for symbol, price in prices.items():
             trade = self.s.symbols.get(symbol)
-            if trade is not None and trade.quantity > 0:
+            if trade is None or trade.quantity <= 0:
+                continue
+            if trade.last_price != price or trade.high_water < price:
                 high = max(trade.high_water, price)
                 self.s.symbols[symbol] = replace(trade, last_price=price, high_water=high)
                 marked += 1

@@ -41,14 +41,23 @@ _MARKS = select(
 ).subquery("marks")
 _MARK_PG = (
     update(SYMBOLS)
-    .where(SYMBOLS.c.symbol == _MARKS.c.symbol, SYMBOLS.c.quantity > 0)
+    .where(
+        SYMBOLS.c.symbol == _MARKS.c.symbol,
+        SYMBOLS.c.quantity > 0,
+        # a row that would not change is not rewritten (no dead tuple, no WAL)
+        (SYMBOLS.c.last_price != _MARKS.c.price) | (SYMBOLS.c.high_water < _MARKS.c.price),
+    )
     .values(
         last_price=_MARKS.c.price, high_water=func.greatest(SYMBOLS.c.high_water, _MARKS.c.price)
     )
 )
 _MARK_ONE = (
     update(SYMBOLS)
-    .where(SYMBOLS.c.symbol == bindparam("key"), SYMBOLS.c.quantity > 0)
+    .where(
+        SYMBOLS.c.symbol == bindparam("key"),
+        SYMBOLS.c.quantity > 0,
+        (SYMBOLS.c.last_price != bindparam("price")) | (SYMBOLS.c.high_water < bindparam("price")),
+    )
     .values(
         last_price=bindparam("price"),
         high_water=case(

@@ -50,6 +50,9 @@ def test_two_hundred_marks_are_one_statement(uow: SqlUnitOfWork, migrated_engine
         assert uow.symbols.mark_prices(prices) == len(HELD)
         uow.commit()
     assert len(seen) == 1
+    with uow:  # the same prices again: nothing to rewrite
+        assert uow.symbols.mark_prices(prices) == 0
+        uow.commit()
     with uow:
         rows = {t.symbol: t for t in uow.symbols.find()}
     for symbol in HELD:
