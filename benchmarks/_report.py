@@ -51,7 +51,7 @@ def report(
     table = Table(*columns, title=title, title_justify="left")
     for row in rows:
         table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
-    Console().print(table)
+    Console(width=160).print(table)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     payload = {
