@@ -24,7 +24,7 @@ import httpx
 import redis
 from pydantic import SecretStr
 
-from benchmarks._report import percentile, report
+from benchmarks._report import percentile, print_load, report
 from stock_manager.adapters.kis import trids
 from stock_manager.adapters.kis.credentials import KisCredentials
 from stock_manager.adapters.kis.environments import KisEnvironment
@@ -153,6 +153,7 @@ def main() -> None:
     parser.add_argument("--rates", default="18,20", help="configured rates to try")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
+    print_load("load before")
     costs = limiter_costs(args.redis, args.seconds)
     report(
         "kis_limiter_cost",

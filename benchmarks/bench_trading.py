@@ -45,7 +45,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._noop import NOOP_TASK
-from benchmarks._report import RESULTS, percentile
+from benchmarks._report import RESULTS, percentile, print_load
 from benchmarks._system import SystemFailed, TradingSystem, wait_for
 from stock_manager import bootstrap
 from stock_manager.adapters.kis.stream import TICK_EXPIRES, TICK_QUEUE, CelerySender
@@ -442,6 +442,7 @@ def main() -> None:
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
     args = parser.parse_args()
+    load_before = print_load("load before")
     logging.getLogger("stock_manager.notice").setLevel(logging.ERROR)  # reconcile's notices
     if args.batch > 40:
         parser.error("--batch is at most 40 (41 WebSocket registrations, notices take one)")
@@ -457,6 +458,7 @@ def main() -> None:
         "database": database,
         "celery_broker": "redis",
         "cpus": os.cpu_count(),
+        "load_before": load_before,
     }
     try:
         system.start()
@@ -472,6 +474,7 @@ def main() -> None:
             )
     finally:
         system.close()
+    figures["load_after"] = print_load("load after")
     write(figures)
     sys.exit(0 if all(figures[k]["goal_met"] for k in ("a", "b") if k in figures) else 1)
 
