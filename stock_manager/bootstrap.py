@@ -183,6 +183,7 @@ class Container:
             external_holdings=s.external_holdings,
             liquidation=LiquidationPolicy(
                 escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
+                reprice_after=timedelta(seconds=s.liquidation_reprice_seconds),
                 round_interval=s.liquidation_round_seconds,
                 escalation_order_type=OrderType[s.liquidation_escalation_order_type],
             ),

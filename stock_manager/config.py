@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     liquidation_lead: timedelta = timedelta(minutes=10)
     hard_cut_lead: timedelta = timedelta(minutes=1)
     liquidation_escalate_seconds: float = Field(default=20.0, gt=0)
+    liquidation_reprice_seconds: float = Field(default=1.0, gt=0)
     liquidation_round_seconds: float = Field(default=3.0, gt=0)
     session_open: time | None = None  # override today's continuous session (sim, demo)
     session_close: time | None = None

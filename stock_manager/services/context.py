@@ -58,6 +58,9 @@ class ScanPolicy:
 class LiquidationPolicy:
     # A marketable limit order still open this long is cancelled and sent again at market.
     escalate_after: timedelta = timedelta(seconds=20)
+    # A liquidation's marketable limit sell fills at once or not at all (⚠ a setting): still
+    # open this long, the bid moved away, and the next round re-prices it (cancel, escalate).
+    reprice_after: timedelta = timedelta(seconds=1)
     # Rounds run this often until flat or the hard cut.
     round_interval: float = 3.0
     escalation_order_type: OrderType = OrderType.MARKET
