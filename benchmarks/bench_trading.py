@@ -53,7 +53,7 @@ from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.trade import SymbolState
 from stock_manager.services.reconcile import reconcile
 
-STOP_GOAL, LIQUIDATION_GOAL = 3.0, 1.15
+STOP_GOAL, LIQUIDATION_GOAL = 3.0, 1.10
 STOP_LOSS_PCT = 3.0
 CROSS_PCT = 3.5  # how far below the entry the forced price goes
 BALANCE_PAGE, HISTORY_PAGE = 50, 100  # the live dialect's page sizes (docs/simulator.md)
@@ -332,7 +332,8 @@ def liquidate(system: TradingSystem, rate: float, positions: int) -> dict[str, A
 
 
 def summarize(rate: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The median run's ratio at one rate, the worst, and EGW00201 over all of them."""
+    """The median run's ratio at one rate, the worst (the goal is on every run), and
+    EGW00201 over all of them."""
     ratios = sorted(r["ratio"] for r in runs)
     median = statistics.median(ratios)
     throttled = sum(r["egw00201"] for r in runs)
@@ -344,7 +345,7 @@ def summarize(rate: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_ratio": median,
         "worst_ratio": ratios[-1],
         "egw00201": throttled,
-        "goal_met": median <= LIQUIDATION_GOAL and throttled == 0,
+        "goal_met": ratios[-1] <= LIQUIDATION_GOAL and throttled == 0,  # every run
     }
 
 
@@ -416,7 +417,7 @@ def report_b(results: dict[float, list[dict[str, Any]]]) -> dict[str, Any]:
         "summaries": summaries,
         "runs": [r for runs in results.values() for r in runs],
         "goal": (
-            f"median time <= {LIQUIDATION_GOAL:g} x floor at the first rate (20/s), "
+            f"every run's time <= {LIQUIDATION_GOAL:g} x floor at the first rate (20/s), "
             "zero EGW00201 in every run"
         ),
         "goal_met": bool(summaries) and summaries[0]["goal_met"],
