@@ -200,6 +200,9 @@ class Container:
             order_types=types,
             dead_man_seconds=s.dead_man_seconds,
             unknown_propagation=timedelta(seconds=s.unknown_propagation_seconds),
+            notice_grace=timedelta(
+                seconds=s.order_sync_notice_grace if s.kis_hts_id.strip() else 0
+            ),
         )
 
     @cached_property

@@ -96,11 +96,16 @@ class Broker(Protocol):
     ) -> OrderAck: ...
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
         """The day's orders with their cumulative fills (inquire-daily-ccld), narrowed to one
-        symbol and side where given. Complete or ``BrokerReadIncomplete``: a row missing from
-        what this returns is proof that the broker has no such order."""
+        symbol, side and order number (ODNO) where given. Complete or
+        ``BrokerReadIncomplete``: a row missing from what this returns is proof that the
+        broker has no such order — among those asked for."""
         ...
 
     def is_trading_day(self, day: date) -> bool | None:

@@ -39,6 +39,9 @@ class LedgerPolicy:
     order_types: frozenset[OrderType] = LIVE_ORDER_TYPES
     # Entries halt when price checks have not succeeded for this long while trading.
     dead_man_seconds: float = 30.0
+    # The order sync leaves a working order this long after its last change to the execution
+    # notices (``services/notices.py``); zero where no notices are subscribed.
+    notice_grace: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)

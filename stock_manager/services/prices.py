@@ -35,6 +35,9 @@ HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)
 # An exit is judged on these too: a symbol still ENTERING (a buy partly filled) or EXITING (a
 # sell working or unresolved) holds shares that a stop must reach; clearing makes way.
 EXITABLE = (*HELD, SymbolState.ENTERING, SymbolState.EXITING)
+# How long a tick waits for a lease held by another task of the symbol (a mark takes a few
+# ms); a longer holder is acting on the symbol itself, and the tick expires in 3 s anyway.
+TICK_LEASE_WAIT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +97,10 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     The stream only forwards ticks that can change something (its ``TickGate``: a new high
     or an exit, judged from a snapshot of the ledger), so the lease is taken at once and the
     tick judged again from the ledger under it. A tick that changes nothing writes nothing;
-    the price checks keep ``last_price`` current every 2 s."""
-    with symbol_lease(ctx, symbol) as lease:
+    the price checks keep ``last_price`` current every 2 s. An exit tick comes unpaced, so it
+    can arrive while the tick before it still holds the lease: it waits up to
+    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16)."""
+    with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
         acted = _act_on_tick(ctx, lease, price)

@@ -58,6 +58,7 @@ class Difference:
 class ReconcileReport:
     differences: tuple[Difference, ...]
     skipped: tuple[str, ...]  # busy or moved while we looked: next cycle
+    balance: AccountBalance | None = None  # the complete read it was judged on
 
     @property
     def fixed(self) -> int:
@@ -70,6 +71,7 @@ class _Snapshot:
     in_flight: set[str]  # symbols with orders that may still be live at the broker
     holdings: dict[str, Holding]
     ignore: bool  # EXTERNAL_HOLDINGS=ignore: shares we did not open are left alone
+    balance: AccountBalance
 
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ def reconcile(ctx: ServiceContext) -> ReconcileReport:
         differences.append(fixed)
         if fixed.action == "skipped":
             skipped.append(symbol)
-    return ReconcileReport(tuple(differences), tuple(skipped))
+    return ReconcileReport(tuple(differences), tuple(skipped), snapshot.balance)
 
 
 def _snapshot(ctx: ServiceContext, rows: list[BrokerOrder]) -> _Snapshot:
@@ -123,7 +125,7 @@ def _snapshot(ctx: ServiceContext, rows: list[BrokerOrder]) -> _Snapshot:
         balance: AccountBalance = ctx.broker.balance()
     holdings = {h.symbol: h for h in balance.holdings if h.quantity > 0}
     ignore = ctx.trading.external_holdings == "ignore"
-    return _Snapshot(trades, in_flight, holdings, ignore)
+    return _Snapshot(trades, in_flight, holdings, ignore, balance)
 
 
 def classify(s: _Snapshot, symbol: str) -> Difference | None:
