@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
+INTERLEAVED_WARMUP = 50
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -22,6 +24,28 @@ def percentile(samples: list[float], p: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def interleaved(
+    ops: dict[str, Callable[[], object]], runs: int, samples: int
+) -> dict[str, list[list[float]]]:
+    """Seconds per call of each operation, per run: ``{name: [[run 1 samples], ...]}``."""
+    names = list(ops)
+    for _ in range(INTERLEAVED_WARMUP):
+        for name in names:
+            ops[name]()
+    result: dict[str, list[list[float]]] = {name: [] for name in names}
+    for _ in range(runs):
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for i in range(samples):
+            k = i % len(names)
+            for name in names[k:] + names[:k]:  # rotate: nobody always goes first
+                start = time.perf_counter()
+                ops[name]()
+                times[name].append(time.perf_counter() - start)
+        for name in names:
+            result[name].append(times[name])
+    return result
 
 
 def load() -> dict[str, Any]:

@@ -21,7 +21,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,34 +34,13 @@ from sqlalchemy.engine import make_url
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._report import percentile, print_load, report
+from benchmarks._report import INTERLEAVED_WARMUP, interleaved, percentile, print_load, report
 from stock_manager.adapters.db.engine import make_engine
 from stock_manager.adapters.db.migrate import upgrade
 from stock_manager.adapters.locks.redis import RedisLeaseLock
 from stock_manager.adapters.locks.sql import SqlLeaseLock
 
 Op = Callable[[], None]
-WARMUP = 50
-
-
-def interleaved(ops: dict[str, Op], runs: int, samples: int) -> dict[str, list[list[float]]]:
-    """Seconds per call of each operation, per run: ``{name: [[run 1 samples], ...]}``."""
-    names = list(ops)
-    for _ in range(WARMUP):
-        for name in names:
-            ops[name]()
-    result: dict[str, list[list[float]]] = {name: [] for name in names}
-    for _ in range(runs):
-        times: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(samples):
-            k = i % len(names)
-            for name in names[k:] + names[:k]:  # rotate: nobody always goes first
-                start = time.perf_counter()
-                ops[name]()
-                times[name].append(time.perf_counter() - start)
-        for name in names:
-            result[name].append(times[name])
-    return result
 
 
 def rows_for(
@@ -161,7 +139,9 @@ def sql_rows(name: str, url: str, runs: int, samples: int) -> list[list[Any]]:
         times = interleaved(ops, runs, samples)
         with engine.connect() as conn:  # the floor's writes were committed, every one
             written = conn.execute(text("SELECT min(n) FROM bench_floor")).scalar()
-        assert written == WARMUP + runs * samples, f"the write floor lost writes: {written}"
+        assert written == INTERLEAVED_WARMUP + runs * samples, (
+            f"the write floor lost writes: {written}"
+        )
     finally:
         engine.dispose()
     # SELECT 1 is shown, not judged: a write waits for its WAL flush, a SELECT does not, so
