@@ -177,6 +177,9 @@ class Container:
             dead_man_resume_seconds=s.dead_man_resume_seconds,
             dead_man_hold_day=s.dead_man_hold_day,
             unknown_propagation=timedelta(seconds=s.unknown_propagation_seconds),
+            notice_grace=timedelta(
+                seconds=s.order_sync_notice_grace if s.kis_hts_id.strip() else 0
+            ),
         )
 
     @cached_property
@@ -263,6 +266,7 @@ def trading_policy(s: Settings) -> TradingPolicy:
         external_holdings=s.external_holdings,
         liquidation=LiquidationPolicy(
             escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
+            reprice_after=timedelta(seconds=s.liquidation_reprice_seconds),
             round_interval=s.liquidation_round_seconds,
             escalation_order_type=OrderType[s.liquidation_escalation_order_type],
         ),

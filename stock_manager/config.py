@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     # An UNKNOWN order missing from a complete read begun this long after its send ended is
     # proven absent (⚠ how long KIS takes to list a new order is not documented).
     unknown_propagation_seconds: float = Field(default=3.0, ge=0, le=120)
+    # The 3 s order sync leaves a working order (SUBMITTED, PARTIALLY_FILLED) this long after
+    # its last change to the execution notices, which bring its fills without a read; 0 reads
+    # every order every cycle (as it does anyway when no HTS ID subscribes the notices).
+    order_sync_notice_grace: float = Field(default=5.0, ge=0, le=300)
 
     # -- schedule (Asia/Seoul) -------------------------------------------------------------
     market_open_time: time = time(8, 50)
@@ -136,6 +140,7 @@ class Settings(BaseSettings):
     liquidation_lead: timedelta = timedelta(minutes=10)
     hard_cut_lead: timedelta = timedelta(minutes=1)
     liquidation_escalate_seconds: float = Field(default=20.0, gt=0)
+    liquidation_reprice_seconds: float = Field(default=1.0, gt=0)
     liquidation_round_seconds: float = Field(default=3.0, gt=0)
     session_open: time | None = None  # override today's continuous session (sim, demo)
     session_close: time | None = None

@@ -115,11 +115,16 @@ class Broker(Protocol):
     ) -> OrderAck: ...
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
         """The day's orders with their cumulative fills (inquire-daily-ccld), narrowed to one
-        symbol and side where given. Complete or ``BrokerReadIncomplete``: a row missing from
-        what this returns is proof that the broker has no such order."""
+        symbol, side and order number (ODNO) where given. Complete or
+        ``BrokerReadIncomplete``: a row missing from what this returns is proof that the
+        broker has no such order — among those asked for."""
         ...
 
     def is_trading_day(self, day: date) -> bool | None:
@@ -242,7 +247,19 @@ class SymbolRepository(Protocol):
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         """Write ``after`` only if the row still equals ``before`` and ``after.fence`` is not
-        older than the stored fence; return it with its new version or raise ``StaleWrite``."""
+        older than the stored fence; return it with its new version or raise ``StaleWrite``.
+
+        A mark written meanwhile by ``mark_prices`` survives: ``last_price`` is written only
+        if ``after`` changes it, and ``high_water`` never goes down unless ``after`` lowers
+        it on purpose (below ``before``'s)."""
+        ...
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        """Record each symbol's latest price (won) as ``last_price`` and raise its
+        ``high_water`` to it, in one statement, for the symbols that hold shares
+        (``quantity > 0``); the others are left alone. A mark is not a state write: version
+        and fence stay, so it needs no lease and disturbs no holder's compare-and-set.
+        Returns how many rows changed (a mark equal to the stored one rewrites nothing)."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""Order tasks: sending entries, exits and cancels; syncing fills (every 3 s and on notices)."""
+"""Order tasks: sending entries, exits and cancels; syncing fills (every 3 s) and applying
+execution notices."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from stock_manager.adapters import task_args
 from stock_manager.celery_app import app
+from stock_manager.services import notices as execution
 from stock_manager.services import orders, resolver, sync
 from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.prices import ExitPlan, exit_now
@@ -21,9 +23,19 @@ def sync_orders() -> int:
 
 @app.task(**RETRY_READS)
 @contained
+def on_execution_notices(notices: list[dict[str, Any]], attempt: int = 0) -> int:
+    """The stream saw execution notices (one symbol's, oldest first): apply them; how many
+    fills came from the notices themselves."""
+    found, tries = task_args.notices(notices, attempt)
+    return sum(r.applied for r in execution.on_execution_notices(context(), found, tries))
+
+
+@app.task(**RETRY_READS)
+@contained
 def on_execution_notice(notice: dict[str, Any]) -> int:
-    """The stream saw an execution notice: sync that symbol's orders now."""
-    return sync.on_execution_notice(context(), task_args.notice(notice)).changed
+    """One notice, as streams before issue 16 sent them."""
+    found = [task_args.notice(notice)]
+    return sum(r.applied for r in execution.on_execution_notices(context(), found))
 
 
 @app.task

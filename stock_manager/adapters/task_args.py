@@ -173,6 +173,16 @@ def notice(value: Any) -> ExecutionNotice:
         raise InvalidTaskArguments(task, [f"notice is malformed: {type(exc).__name__}"]) from None
 
 
+def notices(values: Any, attempt: Any) -> tuple[list[ExecutionNotice], int]:
+    """``tasks.orders.on_execution_notices``: a list of the stream's notices (each checked as
+    :func:`notice` checks one) and the attempt number (0 or more)."""
+    task = "tasks.orders.on_execution_notices"
+    if not isinstance(values, list) or not values:
+        raise InvalidTaskArguments(task, ["notices must be a non-empty list"])
+    _raise_if(task, [p for p in [_int_problem("attempt", attempt, 0, 1_000)] if p])
+    return [notice(value) for value in values], attempt
+
+
 def _raise_if(task: str, problems: list[str]) -> None:
     if problems:
         raise InvalidTaskArguments(task, problems)

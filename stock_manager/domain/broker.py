@@ -214,6 +214,17 @@ class ExecutionNotice:
     price: int
     at: datetime
     order_quantity: int = 0
+    # a receipt that only says the order was taken (RCTF_CLS 0, ACPT_YN 1, RFUS_YN 0): it
+    # changes nothing we know; False where the frame says otherwise or cannot tell
+    accept_only: bool = False
+    # how many notices identical to this one (order, kind, time, quantity, price) the stream
+    # saw before it: two same-second fills of one order stay two, a redelivery stays one
+    sequence: int = 0
+
+    @property
+    def fill_key(self) -> str:
+        """This fill's identity among the order's notices (KIS gives a notice no id)."""
+        return f"{self.at:%H%M%S}:{self.quantity}@{self.price}#{self.sequence}"
 
 
 @dataclass(frozen=True, slots=True)

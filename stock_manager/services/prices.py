@@ -1,8 +1,10 @@
 """Price checks: marks and trailing levels for held symbols, and the exits they trigger.
 
-The 2-second poll quotes every held symbol in one batch; a tick from the stream runs the
-same evaluation for its symbol at once and exits in the same task. Marks are written under
-the symbol's lease (a busy symbol is skipped: whoever holds it is already acting on it).
+The 2-second poll quotes every held symbol in one batch and marks them all in one write
+(``SymbolRepository.mark_prices``): a mark changes no state, so it takes no lease and leaves
+version and fence alone. The exits it makes due are fanned out; each takes its symbol's lease
+and moves the state. A tick from the stream judges its symbol at once, under the lease, and
+exits in the same task.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)
 # An exit is judged on these too: a symbol still ENTERING (a buy partly filled) or EXITING (a
 # sell working or unresolved) holds shares that a stop must reach; clearing makes way.
 EXITABLE = (*HELD, SymbolState.ENTERING, SymbolState.EXITING)
+# How long a tick waits for a lease held by another task of the symbol (a mark takes a few
+# ms); a longer holder is acting on the symbol itself, and the tick expires in 3 s anyway.
+TICK_LEASE_WAIT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +55,11 @@ class PriceCheck:
 
 
 def check_prices(ctx: ServiceContext) -> PriceCheck:
-    """Quote held symbols, update marks, and return the exits due (the task fans them out)."""
+    """Quote held symbols, mark them in one batched write, and return the exits due (the
+    task fans them out). 1,000 held symbols: 34 multi-quotes and one ``UPDATE``.
+
+    Exits are judged from the values read before the quotes, marked with the quoted price;
+    a failed mark write is alerted and the exits still go out."""
     now = ctx.clock.now()
     with ctx.uow as uow:
         held = [t for t in uow.symbols.find(EXITABLE) if t.quantity > 0]
@@ -60,12 +69,13 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         return PriceCheck(0, (), False)
     with using_lane(Lane.EXIT):
         quotes = ctx.broker.quotes([t.symbol for t in held])
+    priced = {t.symbol: quotes[t.symbol].price for t in held if t.symbol in quotes}
+    guarded(ctx, "price marks", partial(_mark_all, ctx, priced), 0)
     exits = []
     for trade in held:
-        quote = quotes.get(trade.symbol)
-        if quote is None:
+        if due or trade.symbol not in priced:
             continue
-        step = partial(_mark_and_judge, ctx, trade, quote.price, now, due)
+        step = partial(_exit_at, ctx, trade, priced[trade.symbol])
         plan = per_symbol(ctx, trade.symbol, "price check", step, None)
         if plan:
             exits.append(plan)
@@ -73,11 +83,11 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
     return PriceCheck(len(held), tuple(exits), due)
 
 
-def _mark_and_judge(
-    ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime, due: bool
-) -> ExitPlan | None:
-    marked = mark(ctx, trade.symbol, price) or trade
-    return None if due else exit_due(ctx, marked, price, now)
+def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
+    with ctx.uow as uow:
+        marked = uow.symbols.mark_prices(priced)
+        uow.commit()
+    return marked
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
@@ -87,8 +97,10 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     The stream only forwards ticks that can change something (its ``TickGate``: a new high
     or an exit, judged from a snapshot of the ledger), so the lease is taken at once and the
     tick judged again from the ledger under it. A tick that changes nothing writes nothing;
-    the price checks keep ``last_price`` current every 2 s."""
-    with symbol_lease(ctx, symbol) as lease:
+    the price checks keep ``last_price`` current every 2 s. An exit tick comes unpaced, so it
+    can arrive while the tick before it still holds the lease: it waits up to
+    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16)."""
+    with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
         acted = _act_on_tick(ctx, lease, price)
@@ -180,22 +192,6 @@ def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
         purpose,
         f"{plan.reason.value} {plan.detail}".strip(),
     )
-
-
-def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
-    """Record the latest price and raise the high-water mark; ``None`` if busy or unknown."""
-    with symbol_lease(ctx, symbol) as lease:
-        if lease is None:
-            return None
-        w = writer(ctx, lease)
-        with ctx.uow as uow:
-            trade = uow.symbols.get(symbol)
-            if trade is None or (trade.last_price == price and trade.high_water >= price):
-                return trade
-            after = trade.marked(price)
-            saved = save_symbol(uow, w, trade, after, "mark")
-            uow.commit()
-        return saved
 
 
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:

@@ -250,13 +250,20 @@ class FakeBroker:
         return self._ack(new)
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
-        self._enter("orders", day, symbol, side)
+        self._enter("orders", day, symbol, side, order_no)
         return [
             r
             for r in self.rows.values()
-            if r.trading_day == day and symbol in (None, r.symbol) and side in (None, r.side)
+            if r.trading_day == day
+            and symbol in (None, r.symbol)
+            and side in (None, r.side)
+            and order_no in (None, r.broker_order_no)
         ]
 
     def instrument(self, symbol: str) -> Instrument:

@@ -7,7 +7,7 @@ the block without committing throws the copy away.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import TracebackType
@@ -72,9 +72,26 @@ class FakeSymbols:
             or current.fence > after.fence
         ):
             raise StaleWrite(f"symbol {before.symbol}: stale write")
-        saved = replace(after, version=before.version + 1)
-        self.s.symbols[after.symbol] = saved
+        saved = stored = replace(after, version=before.version + 1)
+        if current is not None:  # keep a mark written meanwhile, as the SQL repository does
+            if after.last_price == before.last_price:
+                stored = replace(stored, last_price=current.last_price)
+            if after.high_water >= before.high_water:
+                stored = replace(stored, high_water=max(current.high_water, after.high_water))
+        self.s.symbols[after.symbol] = stored
         return saved
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        marked = 0
+        for symbol, price in prices.items():
+            trade = self.s.symbols.get(symbol)
+            if trade is None or trade.quantity <= 0:
+                continue
+            if trade.last_price != price or trade.high_water < price:
+                high = max(trade.high_water, price)
+                self.s.symbols[symbol] = replace(trade, last_price=price, high_water=high)
+                marked += 1
+        return marked
 
 
 class FakeOrders:

@@ -87,9 +87,13 @@ class KisBroker:
         return self.order_client.modify(broker_order_no, branch, request, all_remaining)
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
-        return self.rest.daily_orders(day, symbol=symbol or "", side=side)
+        return self.rest.daily_orders(day, symbol=symbol or "", side=side, order_no=order_no or "")
 
     def open_orders(self) -> list[BrokerOrder]:
         """Cancellable orders: inquire-psbl-rvsecncl on live, unfilled daily-ccld rows on paper."""

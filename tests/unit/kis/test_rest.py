@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from stock_manager.adapters.kis.rest import KisRestClient
 from stock_manager.domain.clock import KST
 from stock_manager.domain.instruments import InstrumentKind, ListingMarket
 from stock_manager.domain.orders import OrderType, Side
+from stock_manager.ports import Lane, using_lane
 from tests.unit.kis.conftest import Harness, fixture, make_harness, reply
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=KST)
@@ -294,3 +296,24 @@ def test_paper_reads_the_instrument_from_the_quote(harness: Harness) -> None:
 def test_the_balance_carries_the_brokers_costs_of_the_day(harness: Harness) -> None:
     harness.kis.on("inquire-balance", reply("balance_empty"))
     assert rest(harness).balance().costs_today == 200  # thdt_tlex_amt
+
+
+def test_multi_quote_keeps_two_requests_in_flight_in_the_callers_lane(
+    live_harness: Harness,
+) -> None:
+    """The limiter paces the requests; the next one waits at the limiter, not behind the
+    previous one's answer (issue 16: 1,000 held symbols priced at the request limit)."""
+    both_in_flight = threading.Barrier(2, timeout=5)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        both_in_flight.wait()  # breaks (and the test fails) if requests go one at a time
+        return reply("multprice")
+
+    live_harness.kis.on("intstock-multprice", answer)
+    live_harness.http.tokens.get()  # the token first (its request has a lane of its own)
+    live_harness.limiter.lanes.clear()
+    with using_lane(Lane.EXIT):
+        quotes = rest(live_harness).multi_quote([f"{n:06d}" for n in range(60)])
+    assert set(quotes) == {"005930", "000660"}
+    assert len(live_harness.kis.calls("intstock-multprice")) == 2
+    assert set(live_harness.limiter.lanes) == {Lane.EXIT}
