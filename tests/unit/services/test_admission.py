@@ -106,9 +106,9 @@ def test_a_daily_loss_refuses_by_name_and_halts() -> None:
 
     sync_orders(world.ctx)
     world.broker.set_quote(A, 9_000)
-    from stock_manager.services.prices import mark
-
-    mark(world.ctx, A, 9_000)  # 10 x -1,000 won
+    with world.uow:  # what the price check's batched mark writes
+        world.uow.symbols.mark_prices({A: 9_000})  # 10 x -1,000 won
+        world.uow.commit()
     refused = enter_checked(world.ctx, limit(B, 10))
     assert Cap.DAILY_LOSS in [r.cap for r in refused.refusals]
     with world.uow:

@@ -48,14 +48,14 @@ def test_a_price_check_goes_on_for_every_other_symbol(
         "000660": InvalidTransition("symbol", SymbolState.FLAT, SymbolEvent.SELL_FILLED),
         "035420": RuntimeError("a bug"),
     }
-    judged = prices._verdict
+    judged = prices.exit_due
 
     def failing(ctx: Any, trade: SymbolTrade, *args: Any) -> prices.ExitPlan | None:
         if trade.symbol in failures:
             raise failures[trade.symbol]
         return judged(ctx, trade, *args)
 
-    monkeypatch.setattr(prices, "_verdict", failing)
+    monkeypatch.setattr(prices, "exit_due", failing)
 
     result = check_prices(world.ctx)
 
