@@ -51,7 +51,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._noop import NOOP_TASK
-from benchmarks._report import RESULTS, percentile
+from benchmarks._report import RESULTS, percentile, print_load
 from benchmarks._system import SystemFailed, TradingSystem, wait_for
 from stock_manager import bootstrap
 from stock_manager.adapters.kis.stream import TICK_EXPIRES, TICK_QUEUE, CelerySender
@@ -59,7 +59,7 @@ from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.trade import SymbolState
 from stock_manager.services.reconcile import reconcile
 
-STOP_GOAL, LIQUIDATION_GOAL = 3.0, 1.15
+STOP_GOAL, LIQUIDATION_GOAL = 3.0, 1.10
 STOP_LOSS_PCT = 3.0
 CROSS_PCT = 3.5  # how far below the entry the forced price goes
 NEW_HIGH_PCT = 0.5  # how far above the entry a target trades just before its crossing
@@ -375,6 +375,7 @@ def liquidate(system: TradingSystem, rate: float, positions: int) -> dict[str, A
     time.sleep(3.0)  # let the stream subscribe and the first ticks settle
     round_seconds = bootstrap.container().settings.liquidation_round_seconds
     before = system.admin("limits")
+    cpu_before = system.cpu_seconds(f"worker-{tag}")
     start = time.time()
     app.send_task(LIQUIDATE)
     snapshots: list[tuple[float, dict[str, Any]]] = []
@@ -385,6 +386,7 @@ def liquidate(system: TradingSystem, rate: float, positions: int) -> dict[str, A
 
     run = wait_for(finished, 120 + positions, "the liquidation to finish", 0.1)
     end = run.last_success_at.timestamp()
+    worker_cpu = system.cpu_seconds(f"worker-{tag}") - cpu_before
     # requests up to the end (the first count read after it, ±0.1 s); EGW00201 until now
     during = next(counts for at, counts in snapshots if at >= end)
     after = system.admin("limits")
@@ -417,6 +419,9 @@ def liquidate(system: TradingSystem, rate: float, positions: int) -> dict[str, A
         "egw00201": throttled,
         "rounds": run.successes,
         "sell_orders": len(sells),
+        # CPU-seconds of the worker (all its processes) per position sold, all-in: the
+        # rounds, the notices, the syncs (issue 16: 80 ms before, goal <= 40 ms)
+        "worker_cpu_ms_per_exit": worker_cpu * 1000 / positions,
         "limit_sells_not_filled_on_arrival": resting,
         "market_sells_after_escalation": sum(1 for o in sells if o["ord_dvsn"] == "01"),
         "goal_met": elapsed / floor <= LIQUIDATION_GOAL and throttled == 0,
@@ -424,7 +429,8 @@ def liquidate(system: TradingSystem, rate: float, positions: int) -> dict[str, A
 
 
 def summarize(rate: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The median run's ratio at one rate, the worst, and EGW00201 over all of them."""
+    """The median run's ratio at one rate, the worst (the goal is on every run), and
+    EGW00201 over all of them."""
     ratios = sorted(r["ratio"] for r in runs)
     median = statistics.median(ratios)
     throttled = sum(r["egw00201"] for r in runs)
@@ -436,7 +442,7 @@ def summarize(rate: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "median_ratio": median,
         "worst_ratio": ratios[-1],
         "egw00201": throttled,
-        "goal_met": median <= LIQUIDATION_GOAL and throttled == 0,
+        "goal_met": ratios[-1] <= LIQUIDATION_GOAL and throttled == 0,  # every run
     }
 
 
@@ -458,6 +464,7 @@ def report_b(results: dict[float, list[dict[str, Any]]]) -> dict[str, Any]:
                     r["egw00201"],
                     r["rounds"],
                     len(r["limit_sells_not_filled_on_arrival"]),
+                    r["worker_cpu_ms_per_exit"],
                     "",
                 ]
             )
@@ -477,6 +484,7 @@ def report_b(results: dict[float, list[dict[str, Any]]]) -> dict[str, Any]:
                 summary["egw00201"],
                 "",
                 "",
+                "",
                 f"{verdict} (worst {summary['worst_ratio']:.2f})",
             ]
         )
@@ -494,6 +502,7 @@ def report_b(results: dict[float, list[dict[str, Any]]]) -> dict[str, Any]:
             "EGW00201",
             "rounds",
             "sells resting",
+            "worker CPU ms / exit",
             f"≤ {LIQUIDATION_GOAL:g}x, 0 EGW00201",
         ],
         rows,
@@ -508,7 +517,7 @@ def report_b(results: dict[float, list[dict[str, Any]]]) -> dict[str, Any]:
         "summaries": summaries,
         "runs": [r for runs in results.values() for r in runs],
         "goal": (
-            f"median time <= {LIQUIDATION_GOAL:g} x floor at the first rate (20/s), "
+            f"every run's time <= {LIQUIDATION_GOAL:g} x floor at the first rate (20/s), "
             "zero EGW00201 in every run"
         ),
         "goal_met": bool(summaries) and summaries[0]["goal_met"],
@@ -536,6 +545,7 @@ def main() -> None:
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
     args = parser.parse_args()
+    load_before = print_load("load before")
     logging.getLogger("stock_manager.notice").setLevel(logging.ERROR)  # reconcile's notices
     if args.batch + args.movers > 40:
         parser.error("--batch + --movers is at most 40 (41 registrations, notices take one)")
@@ -551,7 +561,7 @@ def main() -> None:
         "database": database,
         "celery_broker": "redis",
         "cpus": os.cpu_count(),
-        "load_before": os.getloadavg(),
+        "load_before": load_before,
     }
     try:
         system.start()
@@ -572,11 +582,7 @@ def main() -> None:
             )
     finally:
         system.close()
-    figures["load_after"] = os.getloadavg()
-    print(
-        f"load average (1, 5, 15 min): before {figures['load_before']}, after "
-        f"{figures['load_after']}"
-    )
+    figures["load_after"] = print_load("load after")
     write(figures)
     sys.exit(0 if all(figures[k]["goal_met"] for k in ("a", "b") if k in figures) else 1)
 

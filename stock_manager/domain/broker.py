@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from stock_manager.domain.candles import Candle as Candle  # its home moved; old imports work
 from stock_manager.domain.orders import OrderType, Side
 
 
@@ -113,18 +114,6 @@ class OrderBook:
 
 
 @dataclass(frozen=True, slots=True)
-class Candle:
-    symbol: str
-    start: datetime  # the minute (or the day at 00:00 KST) the candle covers
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-    turnover: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class RankedStock:
     rank: int
     symbol: str
@@ -156,6 +145,7 @@ class AccountBalance:
     cash: int  # 예수금 D+0
     settled_cash_d2: int  # D+2 예수금
     total_evaluation: int
+    costs_today: int | None = None  # thdt_tlex_amt: today's commission and tax; None if absent
 
     def holding(self, symbol: str) -> Holding | None:
         return next((h for h in self.holdings if h.symbol == symbol and h.quantity), None)

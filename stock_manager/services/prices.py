@@ -1,8 +1,10 @@
 """Price checks: marks and trailing levels for held symbols, and the exits they trigger.
 
-The 2-second poll quotes every held symbol in one batch; a tick from the stream runs the
-same evaluation for its symbol at once and exits in the same task. Marks are written under
-the symbol's lease (a busy symbol is skipped: whoever holds it is already acting on it).
+The 2-second poll quotes every held symbol in one batch and marks them all in one write
+(``SymbolRepository.mark_prices``): a mark changes no state, so it takes no lease and leaves
+version and fence alone. The exits it makes due are fanned out; each takes its symbol's lease
+and moves the state. A tick from the stream judges its symbol at once, under the lease, and
+exits in the same task.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
-from stock_manager.services.context import ServiceContext
+from stock_manager.services.context import ServiceContext, TradingPolicy
 from stock_manager.services.exposure import read_book
 from stock_manager.services.external import EXTERNAL_STRATEGY
 from stock_manager.services.isolation import guarded, per_symbol
@@ -53,7 +55,11 @@ class PriceCheck:
 
 
 def check_prices(ctx: ServiceContext) -> PriceCheck:
-    """Quote held symbols, update marks, and return the exits due (the task fans them out)."""
+    """Quote held symbols, mark them in one batched write, and return the exits due (the
+    task fans them out). 1,000 held symbols: 34 multi-quotes and one ``UPDATE``.
+
+    Exits are judged from the values read before the quotes, marked with the quoted price;
+    a failed mark write is alerted and the exits still go out."""
     now = ctx.clock.now()
     with ctx.uow as uow:
         held = [t for t in uow.symbols.find(EXITABLE) if t.quantity > 0]
@@ -63,12 +69,13 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         return PriceCheck(0, (), False)
     with using_lane(Lane.EXIT):
         quotes = ctx.broker.quotes([t.symbol for t in held])
+    priced = {t.symbol: quotes[t.symbol].price for t in held if t.symbol in quotes}
+    guarded(ctx, "price marks", partial(_mark_all, ctx, priced), 0)
     exits = []
     for trade in held:
-        quote = quotes.get(trade.symbol)
-        if quote is None:
+        if due or trade.symbol not in priced:
             continue
-        step = partial(_mark_and_judge, ctx, trade, quote.price, now, due)
+        step = partial(_exit_at, ctx, trade, priced[trade.symbol])
         plan = per_symbol(ctx, trade.symbol, "price check", step, None)
         if plan:
             exits.append(plan)
@@ -76,11 +83,11 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
     return PriceCheck(len(held), tuple(exits), due)
 
 
-def _mark_and_judge(
-    ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime, due: bool
-) -> ExitPlan | None:
-    marked = mark(ctx, trade.symbol, price) or trade
-    return None if due else exit_due(ctx, marked, price, now)
+def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
+    with ctx.uow as uow:
+        marked = uow.symbols.mark_prices(priced)
+        uow.commit()
+    return marked
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> SendResult | None:
@@ -127,9 +134,10 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int, high: int = 
         if trade is None or trade.state not in EXITABLE:
             return _Acted()
         plan = _exit_at(ctx, trade, price, top)
-        if plan is None and top <= trade.high_water:
+        high_water = trade.marked(top).high_water
+        if plan is None and high_water <= trade.high_water:
             return _Acted()
-        mark = {"last_price": price, "high_water": max(trade.high_water, top)}
+        mark = {"last_price": price, "high_water": high_water}
         order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
         if plan is not None and order is None:
             return _Acted(blocked=plan)  # due, but something is live: clear it first
@@ -139,9 +147,10 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int, high: int = 
     return _Acted(order, plan)
 
 
-def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int, top: int) -> ExitPlan | None:
-    """The exit policy's verdict as if this price were marked (a new high counts)."""
-    marked = replace(trade, last_price=price, high_water=max(trade.high_water, top))
+def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int, top: int = 0) -> ExitPlan | None:
+    """The exit policy's verdict as if this price (and ``top``, a high seen since the last
+    mark) were marked (a new high counts)."""
+    marked = replace(trade.marked(price), high_water=trade.marked(max(price, top)).high_water)
     return exit_due(ctx, marked, price, ctx.clock.now())
 
 
@@ -166,7 +175,7 @@ def _open_exit(
         f"{plan.reason.value} {plan.detail}".strip(),
         **mark,
     )
-    return None if isinstance(opened, str) else opened
+    return opened if isinstance(opened, Order) else None
 
 
 def _purpose(plan: ExitPlan) -> OrderPurpose:
@@ -190,30 +199,21 @@ def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
     )
 
 
-def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
-    """Record the latest price and raise the high-water mark; ``None`` if busy or unknown."""
-    with symbol_lease(ctx, symbol) as lease:
-        if lease is None:
-            return None
-        w = writer(ctx, lease)
-        with ctx.uow as uow:
-            trade = uow.symbols.get(symbol)
-            if trade is None or (trade.last_price == price and trade.high_water >= price):
-                return trade
-            after = replace(trade, last_price=price, high_water=max(trade.high_water, price))
-            saved = save_symbol(uow, w, trade, after, "mark")
-            uow.commit()
-        return saved
-
-
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:
     """The exit policy's verdict for a symbol holding shares at ``price`` (strategy sells are
     the scan's), whatever orders it has in flight."""
+    return exit_verdict(ctx.trading, trade, price, now)
+
+
+def exit_verdict(
+    trading: TradingPolicy, trade: SymbolTrade, price: int, now: datetime
+) -> ExitPlan | None:
+    """:func:`exit_due` without the context: the pure decision the backtest shares."""
     if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
-    if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
+    if trade.strategy == EXTERNAL_STRATEGY and trading.external_holdings == "liquidate":
         return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
-    reason = ctx.trading.exits.evaluate(
+    reason = trading.exits.evaluate(
         trade.average_price, trade.high_water, price, trade.entered_at, now
     )
     if reason is None:

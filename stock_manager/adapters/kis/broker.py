@@ -19,6 +19,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
 
 
@@ -67,6 +68,12 @@ class KisBroker:
 
     def buying_power(self, symbol: str, price: int) -> BuyingPower:
         return self.rest.buying_power(symbol, price)
+
+    def instrument(self, symbol: str) -> Instrument:
+        """주식기본조회 on live; paper lacks it, so the quote's fields there (⚠)."""
+        if self._paper:
+            return self.rest.instrument_from_quote(symbol)
+        return self.rest.instrument(symbol)
 
     def submit(self, request: OrderRequest) -> OrderAck:
         return self.order_client.submit(request)
