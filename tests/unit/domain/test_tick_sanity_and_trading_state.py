@@ -98,9 +98,7 @@ def test_an_auction_exit_is_a_limit_at_the_lower_limit_or_market() -> None:
     assert exit_order(
         TradingState.CLOSING_CALL, BAND, OrderType.BEST, OrderType.MARKET
     ) == ExitOrder(OrderType.MARKET, 0)
-    assert exit_order(TradingState.CONTINUOUS, BAND, OrderType.BEST) == ExitOrder(
-        OrderType.BEST, 0
-    )
+    assert exit_order(TradingState.CONTINUOUS, BAND, OrderType.BEST) == ExitOrder(OrderType.BEST, 0)
     assert exit_order(TradingState.LOWER_LIMIT, BAND, OrderType.BEST) == ExitOrder(
         OrderType.LIMIT, 7_000
     )
