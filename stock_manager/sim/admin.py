@@ -102,6 +102,15 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def halt(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Halt (거래정지, ``"halted": true``) or resume a symbol."""
+    symbol = str(body["symbol"])
+    if symbol not in ctx.exchange.markets:
+        raise AdminError(f"unknown symbol {symbol}")
+    ctx.exchange.halt(symbol, bool(body.get("halted", True)))
+    return {"symbol": symbol, "halted": ctx.exchange.markets[symbol].halted}
+
+
 def account(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     """Set cash (D+0) and/or holdings directly; ``replace_holdings`` drops the others."""
     exchange = ctx.exchange
@@ -156,6 +165,7 @@ def admin_routes() -> list[web.RouteDef]:
         web.get("/_sim/faults", _wrap(get_faults)),
         web.post("/_sim/faults", _wrap(faults)),
         web.post("/_sim/price", _wrap(price)),
+        web.post("/_sim/halt", _wrap(halt)),
         web.post("/_sim/account", _wrap(account)),
         web.post("/_sim/session", _wrap(session)),
         web.post("/_sim/reset", _wrap(reset)),

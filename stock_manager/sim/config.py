@@ -16,6 +16,7 @@ from typing import Literal
 from stock_manager.config import SIM_APP_KEY, SIM_APP_SECRET
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.sim.faults import FaultProfile
+from stock_manager.sim.vi import ViSettings
 
 Dialect = Literal["paper", "live"]
 # Real-time record layouts: "extended" = H0STCNT0 47 / H0STASP0 63 fields, with the fields KRX
@@ -105,6 +106,7 @@ class SimConfig:
     # (python-kis #81), or accepted like 01 (kis-trader 0.12.2 still sends it) ⚠.
     accept_inqr_dvsn_02: bool = False
     max_catchup_seconds: float = 2.0  # a stalled market skips, not replays, older trades
+    vi: ViSettings = field(default_factory=ViSettings)  # volatility interruptions (⚠ values)
 
     def __post_init__(self) -> None:
         self.validate()

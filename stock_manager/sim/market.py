@@ -13,6 +13,7 @@ from stock_manager.sim.book import Book, build_book, to_tick
 from stock_manager.sim.history import DailyBar, daily_bars, intraday_backfill
 from stock_manager.sim.process import PriceProcess, ProcessParams, draw_params
 from stock_manager.sim.universe import SymbolSpec
+from stock_manager.sim.vi import Interruption
 
 REGULAR_DAY_MINUTES = 380
 REFERENCE_TRADES_PER_MINUTE = 120  # daily volumes assume a trade every 0.5 s
@@ -90,6 +91,9 @@ class SymbolMarket:
         self.trade_index = 0
         self.forced: deque[int] = deque()
         self.hold = False
+        self.halted = False  # 거래정지: no trades, no orders
+        self.vi: Interruption | None = None  # a VI single-price auction in progress
+        self.vi_reference = self.open  # static VI reference: the last single price
         self._book: Book | None = None
         self._daily: list[DailyBar] | None = None
 
@@ -150,9 +154,21 @@ class SymbolMarket:
 
     def trade(self, ts: float, at: datetime, auction: bool = False) -> Trade:
         """Produce and record the next trade at ``at`` (``ts`` is its POSIX time)."""
-        self.trade_index += 1
         price, multiplier = self.next_price()
-        qty = self.process.trade_qty(multiplier * (AUCTION_VOLUME if auction else 1.0))
+        return self.trade_at(ts, at, price, multiplier, auction)
+
+    def trade_at(
+        self,
+        ts: float,
+        at: datetime,
+        price: int,
+        multiplier: float = 1.0,
+        auction: bool = False,
+        extra_qty: int = 0,
+    ) -> Trade:
+        """Record a trade at ``price`` (``extra_qty``: counterparties an auction brings)."""
+        self.trade_index += 1
+        qty = extra_qty + self.process.trade_qty(multiplier * (AUCTION_VOLUME if auction else 1.0))
         moved = price != self.last
         buyer = price > self.last if moved else self.process.rng.random() < 0.5
         trade = Trade(self.code, price, qty, at, buyer, auction)
