@@ -43,6 +43,7 @@ class Exchange:
         self.notice_listeners: list[NoticeListener] = []
         self.trades_played = 0
         self._vi_rng = random.Random(f"{config.seed}:vi")
+        self.interruptions = 0  # VIs set off since the start
         self._build_market(self.clock.now())
         self._build_account(config.cash)
 
@@ -129,6 +130,7 @@ class Exchange:
         vi = trigger(self.config.vi, market.last, market.vi_reference, price, ts, self._vi_rng)
         if vi is not None:
             market.vi = vi
+            self.interruptions += 1
             market.process.reset(market.last)
             return None
         trade = market.trade_at(ts, at, price, multiplier)
@@ -239,6 +241,7 @@ class Exchange:
             "holdings": [held.to_json() for held in self.account.holdings.values()],
             "realized_pnl": dict(self.account.realized),
             "realized_pnl_total": sum(self.account.realized.values()),
+            "interruptions": self.interruptions,
         }
 
     def symbols_json(self) -> list[dict[str, Any]]:
@@ -252,6 +255,8 @@ class Exchange:
                 "lower": m.limits.lower,
                 "volume": m.volume,
                 "regime": m.params.regime.value,
+                "vi": m.vi.kind if m.vi else None,
+                "halted": m.halted,
             }
             for m in self.markets.values()
         ]

@@ -37,9 +37,7 @@ def test_a_stop_inside_a_dynamic_vi_is_accepted_and_fills_at_the_auction_price(
 ) -> None:
     symbol = stack.admin("symbols")["symbols"][1]["symbol"]
     last = int(stack.market(symbol)["last"])
-    stack.admin(
-        "account", {"holdings": [{"symbol": symbol, "qty": QUANTITY, "avg_price": last}]}
-    )
+    stack.admin("account", {"holdings": [{"symbol": symbol, "qty": QUANTITY, "avg_price": last}]})
     reconcile(stack.ctx)
     assert stack.symbol(symbol).state is SymbolState.HOLDING
     below_stop = round_to_tick(Decimal(last) * Decimal("0.965"))  # the stop is 3 % below
