@@ -132,16 +132,17 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        acted = _act_on_tick(ctx, lease, price, None)
-        if acted.blocked is not None:  # an exit is due but an order may be live: clear it
-            clearance = clear_the_way(ctx, lease, _lane(acted.blocked))
-            if clearance is not Clearance.CLEAR:
-                return None
-            acted = _act_on_tick(ctx, lease, price, None)
+        choice: ExitChoice | None = None
+        acted = _act_on_tick(ctx, lease, price, choice)
         if acted.unpriced is not None:  # due: price it for the symbol's state, then write it
             choice = choose_exit(ctx, symbol)
             if choice.order is None:
                 log.warning("%s exit held: %s accepts no order", symbol, choice.state.value)
+                return None
+            acted = _act_on_tick(ctx, lease, price, choice)
+        if acted.blocked is not None:  # an exit is due but an order may be live: clear it
+            clearance = clear_the_way(ctx, lease, _lane(acted.blocked))
+            if clearance is not Clearance.CLEAR:
                 return None
             acted = _act_on_tick(ctx, lease, price, choice)
         if acted.order is None or acted.plan is None:

@@ -82,7 +82,8 @@ def get_faults(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Force a price (traded now when the market is open), a path, or hold/release."""
+    """Force a price (traded now when the market is open), a path, or hold/release;
+    ``"vi": true`` lets the path set off a VI as the market's own moves do."""
     symbol = str(body["symbol"])
     market = ctx.exchange.markets.get(symbol)
     if market is None:
@@ -91,7 +92,8 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     hold = body.get("hold")
     if body.get("release"):
         hold = False
-    trade = ctx.exchange.force_price(symbol, path, None if hold is None else bool(hold))
+    held = None if hold is None else bool(hold)
+    trade = ctx.exchange.force_price(symbol, path, held, bool(body.get("vi", False)))
     return {
         "symbol": symbol,
         "last": market.last,

@@ -126,8 +126,11 @@ class Exchange:
         """The symbol's next trade, unless it is halted, in a VI, or about to set one off."""
         if market.halted or market.vi is not None:
             return None
+        checked = market.forced_vi or not market.forced  # a test's forced path may skip VIs
         price, multiplier = market.next_price()
-        vi = trigger(self.config.vi, market.last, market.vi_reference, price, ts, self._vi_rng)
+        vi = None
+        if checked:
+            vi = trigger(self.config.vi, market.last, market.vi_reference, price, ts, self._vi_rng)
         if vi is not None:
             market.vi = vi
             self.interruptions += 1
@@ -177,14 +180,17 @@ class Exchange:
         self.session = session
         self._schedule_from(self.clock.now())
 
-    def force_price(self, symbol: str, prices: list[int], hold: bool | None = None) -> Trade | None:
-        """Queue ``prices`` as the next trades; the first trades now if the market is open."""
+    def force_price(
+        self, symbol: str, prices: list[int], hold: bool | None = None, vi: bool = False
+    ) -> Trade | None:
+        """Queue ``prices`` as the next trades; the first trades now if the market is open.
+        With ``vi`` a price that moves too far sets off a VI instead of trading."""
         market = self.markets[symbol]
         limits = market.limits
         bad = [p for p in prices if not (is_on_tick(p) and limits.contains(p))]
         if bad:
             raise ValueError(f"prices {bad} are off tick or outside {limits.lower}..{limits.upper}")
-        market.force(prices, hold)
+        market.force(prices, hold, vi)
         now = self.clock.now()
         if not prices:
             return None

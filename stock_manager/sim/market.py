@@ -91,6 +91,7 @@ class SymbolMarket:
         self.trade_index = 0
         self.forced: deque[int] = deque()
         self.hold = False
+        self.forced_vi = False  # forced prices are checked for a VI too
         self.halted = False  # 거래정지: no trades, no orders
         self.vi: Interruption | None = None  # a VI single-price auction in progress
         self.vi_reference = self.open  # static VI reference: the last single price
@@ -204,9 +205,11 @@ class SymbolMarket:
         candle.volume += qty
         candle.amount += price * qty
 
-    def force(self, prices: list[int], hold: bool | None = None) -> None:
-        """Queue prices for the next trades (and optionally freeze the price after them)."""
+    def force(self, prices: list[int], hold: bool | None = None, vi: bool = False) -> None:
+        """Queue prices for the next trades (and optionally freeze the price after them);
+        ``vi``: they may set off a VI as the market's own trades do (else they trade)."""
         self.forced.extend(prices)
+        self.forced_vi = vi
         if hold is not None:
             self.hold = hold
 

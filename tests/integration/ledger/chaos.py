@@ -184,7 +184,7 @@ class Day:
         trade = self.rng.choice(held)
         move = self.rng.choice([94, 96, 101, 107])  # percent: stops, trailing, take-profit
         price = round_to_tick(int(trade.average_price * move / 100), Rounding.DOWN)
-        self.stack.admin("price", {"symbol": trade.symbol, "path": [price]})
+        self.stack.admin("price", {"symbol": trade.symbol, "path": [price], "vi": True})
         on_tick(self.ctx, trade.symbol, price)
 
     def impossible_tick(self) -> None:

@@ -28,7 +28,7 @@ def _dynamic_vi(ex: Exchange) -> int:
     market = ex.markets[SYMBOL]
     ex.account.set_holding(SYMBOL, market.spec.name, 100, float(market.last))
     drop = round_to_tick(market.last * 0.93)  # 7 % below the last trade: a dynamic VI
-    assert ex.force_price(SYMBOL, [drop], hold=True) is None
+    assert ex.force_price(SYMBOL, [drop], hold=True, vi=True) is None
     return drop
 
 
