@@ -31,10 +31,15 @@ from stock_manager.demo.runner import Demo
 @click.option("--flower", is_flag=True, help="Also run Flower on http://127.0.0.1:5555.")
 def demo(minutes: float, symbols: int, seed: int, out: Path, flower: bool) -> None:
     """Trade a compressed session on the simulator with real worker, beat and stream
-    processes; liquidate before the close; print the summary and write the report.
+    processes; liquidate before the close; print the summary and write the report. Once a
+    position is held, a volatility interruption is set off on it below its stop (the exit
+    goes into the VI's single-price auction).
 
     Exits 0 only if the account ended flat and the ledger matches the simulator."""
     if minutes < 1:
         raise click.BadParameter("at least 1 minute", param_hint="--minutes")
-    code = Demo(DemoOptions(minutes, symbols, seed, out, flower), Console()).run()
+    from stock_manager.demo.drills import ViDrill
+
+    options = DemoOptions(minutes, symbols, seed, out, flower)
+    code = Demo(options, Console(), observers=[ViDrill()]).run()
     raise SystemExit(code)

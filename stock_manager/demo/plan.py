@@ -81,6 +81,11 @@ def sim_args(o: DemoOptions) -> list[str]:
         "0.25",
         "--auction-seconds",
         "8",
+        # a VI's 2-minute auction compressed like the session (⚠ thresholds as KRX's)
+        "--vi-seconds",
+        "4",
+        "--vi-extension-seconds",
+        "2",
         "--history-candles",
         "60",
     ]

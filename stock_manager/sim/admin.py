@@ -83,7 +83,8 @@ def get_faults(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     """Force a price (traded now when the market is open), a path, or hold/release;
-    ``"vi": true`` lets the path set off a VI as the market's own moves do."""
+    ``"vi": true`` lets the path set off a VI as the market's own moves do; ``"at_once":
+    true`` trades the whole path now (up to a VI it sets off)."""
     symbol = str(body["symbol"])
     market = ctx.exchange.markets.get(symbol)
     if market is None:
@@ -93,7 +94,8 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     if body.get("release"):
         hold = False
     held = None if hold is None else bool(hold)
-    trade = ctx.exchange.force_price(symbol, path, held, bool(body.get("vi", False)))
+    vi, at_once = bool(body.get("vi", False)), bool(body.get("at_once", False))
+    trade = ctx.exchange.force_price(symbol, path, held, vi, at_once)
     return {
         "symbol": symbol,
         "last": market.last,

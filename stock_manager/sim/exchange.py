@@ -181,10 +181,16 @@ class Exchange:
         self._schedule_from(self.clock.now())
 
     def force_price(
-        self, symbol: str, prices: list[int], hold: bool | None = None, vi: bool = False
+        self,
+        symbol: str,
+        prices: list[int],
+        hold: bool | None = None,
+        vi: bool = False,
+        at_once: bool = False,
     ) -> Trade | None:
-        """Queue ``prices`` as the next trades; the first trades now if the market is open.
-        With ``vi`` a price that moves too far sets off a VI instead of trading."""
+        """Queue ``prices`` as the next trades; the first trades now if the market is open
+        (with ``at_once`` all of them, until one sets off a VI). With ``vi`` a price that
+        moves too far sets off a VI instead of trading."""
         market = self.markets[symbol]
         limits = market.limits
         bad = [p for p in prices if not (is_on_tick(p) and limits.contains(p))]
@@ -198,7 +204,12 @@ class Exchange:
             market.last = market.forced.popleft()
             market.process.reset(market.last)
             return None
-        return self._step(market, now.timestamp(), now)  # None: halted or in a VI
+        trade = self._step(market, now.timestamp(), now)  # None: halted or in a VI
+        while at_once and trade is not None and market.forced:
+            trade = self._step(market, now.timestamp(), now) or trade
+            if market.vi is not None:
+                break
+        return trade
 
     def halt(self, symbol: str, halted: bool) -> None:
         """Halt (거래정지) or resume ``symbol``: no trades and no orders while halted."""

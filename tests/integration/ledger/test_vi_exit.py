@@ -42,9 +42,16 @@ def test_a_stop_inside_a_dynamic_vi_is_accepted_and_fills_at_the_auction_price(
     assert stack.symbol(symbol).state is SymbolState.HOLDING
     below_stop = round_to_tick(Decimal(last) * Decimal("0.965"))  # the stop is 3 % below
     auction = round_to_tick(Decimal(below_stop) * Decimal("0.93"))  # 7 %: a dynamic VI
-    # one trade below the stop now; the next move sets off the VI instead of trading
+    # one trade below the stop, then at once a move that sets off the VI instead of trading
     stack.admin(
-        "price", {"symbol": symbol, "path": [below_stop, auction], "hold": True, "vi": True}
+        "price",
+        {
+            "symbol": symbol,
+            "path": [below_stop, auction],
+            "hold": True,
+            "vi": True,
+            "at_once": True,
+        },
     )
     wait_for(lambda: stack.ctx.broker.quote(symbol).vi_code == "2", what="the VI")
 
