@@ -81,3 +81,33 @@ def test_a_halted_symbol_refuses_orders_and_flags_its_quotes(make_exchange: Make
     assert trade is not None
     fields = trade_record(market, trade, ex.session).split("^")
     assert (fields[35], fields[43]) == ("N", "0")
+
+
+def test_the_vi_options_reach_the_simulator() -> None:
+    import click
+
+    from stock_manager.sim.cli import build_config, sim
+
+    ctx = click.Context(sim)
+    options = sim.make_context(
+        "sim", ["--vi-seconds", "4", "--dynamic-vi-pct", "3", "--no-vi"], parent=ctx
+    ).params
+    options.pop("verbose", None)
+    config = build_config(options)
+    assert config.vi == ViSettings(enabled=False, dynamic_pct=3.0, seconds=4.0)
+
+
+def test_the_markets_own_moves_set_off_vis_and_each_ends(make_exchange: MakeExchange) -> None:
+    """Without forced prices: a tight threshold and a busy market interrupt some symbols,
+    and every auction ends (with its uncross) once its time is up."""
+    ex, clock = make_exchange(
+        vi=ViSettings(dynamic_pct=0.3, static_pct=1.0, seconds=5.0, extension_seconds=1.0)
+    )
+    for _ in range(30):
+        clock.advance(1)
+        ex.advance()
+    assert ex.interruptions > 0
+    ex.config.vi = ViSettings(enabled=False)
+    clock.advance(7)
+    ex.advance()
+    assert not any(row["vi"] for row in ex.symbols_json())
