@@ -31,6 +31,7 @@ class ViDrill:
         self.avoid = avoid
         self.symbol: str | None = None
         self.auction_price = 0
+        self.after_odno = ""  # orders numbered after this one came after the drill
         self.outcome: dict[str, Any] | None = None
 
     def __call__(self, demo: Demo, frame: Frame) -> None:
@@ -59,6 +60,8 @@ class ViDrill:
             "vi": True,
             "at_once": True,
         }
+        state = httpx.get(f"{demo.rest}/_sim/state", timeout=5).json()
+        self.after_odno = max((o["odno"] for o in state["orders"]), default="")
         httpx.post(f"{demo.rest}/_sim/price", json=body, timeout=5).raise_for_status()
         self.symbol = trade.symbol
         demo.console.print(
@@ -71,7 +74,10 @@ class ViDrill:
         sells = [
             o
             for o in state["orders"]
-            if o["symbol"] == self.symbol and o["side"] == "sell" and o["kind"] == "new"
+            if o["symbol"] == self.symbol
+            and o["side"] == "sell"
+            and o["kind"] == "new"
+            and o["odno"] > self.after_odno
         ]
         done = [o for o in sells if o["status"] in ("filled", "rejected", "cancelled")]
         if not sells or len(done) < len(sells):

@@ -81,11 +81,12 @@ def sim_args(o: DemoOptions) -> list[str]:
         "0.25",
         "--auction-seconds",
         "8",
-        # a VI's 2-minute auction compressed like the session (⚠ thresholds as KRX's)
+        # a VI's 2-minute auction, shortened for a demo day of minutes but long enough for
+        # an exit to be sent into it (⚠ thresholds as KRX's)
         "--vi-seconds",
-        "4",
+        "12",
         "--vi-extension-seconds",
-        "2",
+        "3",
         "--history-candles",
         "60",
     ]

@@ -166,7 +166,9 @@ class Exchange:
         at = self.session.auction_ends_at
         ts = at.timestamp()
         for market in self.markets.values():
-            self._play(market, market.trade(ts, at, auction=True))
+            market.vi = None  # a VI still running at 15:20 ends in the closing call's uncross
+            if not market.halted:  # a halted symbol has no closing price today
+                self._play(market, market.trade(ts, at, auction=True))
         self.matching.expire_all(at)
         return len(self.markets)
 

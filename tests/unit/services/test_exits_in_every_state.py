@@ -91,3 +91,23 @@ def test_a_sell_refused_for_its_type_is_resent_with_an_accepted_one() -> None:
     assert (refused.order_type, refused.status) == (OrderType.BEST, OrderStatus.REJECTED)
     assert (resent.order_type, resent.price) == (OrderType.LIMIT, 7_000)
     assert world.symbol().state is SymbolState.EXITING
+
+
+def test_an_auction_exit_at_the_lower_limit_is_never_cancelled_to_escalate() -> None:
+    """A VI lasts 2 minutes, longer than the escalation delay: cancelling the exit there
+    could only miss the uncross."""
+    from stock_manager.services.liquidation import liquidate_round
+
+    world = held()
+    world.broker.set_quote(
+        "005930", 9_500, base_price=10_000, upper_limit=13_000, lower_limit=7_000, vi_code="2"
+    )
+    exit_now(world.ctx, ExitPlan("005930", ExitReason.STOP_LOSS))
+    world.clock.advance(600)
+    liquidate_round(world.ctx)
+    (sell,) = sells(world)
+    assert (sell.order_type, sell.price, sell.status) == (
+        OrderType.LIMIT,
+        7_000,
+        OrderStatus.SUBMITTED,
+    )
