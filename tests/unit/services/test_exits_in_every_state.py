@@ -111,3 +111,15 @@ def test_an_auction_exit_at_the_lower_limit_is_never_cancelled_to_escalate() -> 
         7_000,
         OrderStatus.SUBMITTED,
     )
+
+
+def test_liquidation_in_a_vi_sells_at_the_lower_limit_not_at_the_frozen_bid() -> None:
+    from stock_manager.services.liquidation import liquidate_round
+
+    world = held()
+    world.broker.set_quote(
+        "005930", 9_500, base_price=10_000, upper_limit=13_000, lower_limit=7_000, vi_code="1"
+    )
+    liquidate_round(world.ctx)
+    (sell,) = sells(world)
+    assert (sell.order_type, sell.price) == (OrderType.LIMIT, 7_000)
