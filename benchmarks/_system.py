@@ -218,6 +218,21 @@ class TradingSystem:
             self.apps.stop()
             self.apps = None
 
+    def cpu_seconds(self, name: str) -> float:
+        """CPU time (user + system) so far of child ``name``'s whole process group (a
+        worker and its pool processes; reaped children count through their parent)."""
+        child = next(c for c in (self.apps.children if self.apps else []) if c.name == name)
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[2]) == child.process.pid:  # process group id
+                total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        return total / tick
+
     def log(self, name: str) -> str:
         path = self.work / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""

@@ -35,6 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._report import print_load
 from stock_manager.adapters.celery_journal import JOURNAL
 from stock_manager.adapters.celery_transport import DEAD_LETTERS, MALFORMED_COUNT
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
@@ -233,6 +234,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-control", action="store_true", help="skip kombu's own transport")
     args = parser.parse_args()
+    print_load("load before")
     runs = {}
     for name, plain in [("ours", False)] + ([] if args.no_control else [("kombu", True)]):
         with tempfile.TemporaryDirectory(prefix="bench-broker-") as work:

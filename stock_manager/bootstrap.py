@@ -164,32 +164,7 @@ class Container:
 
     @cached_property
     def trading_policy(self) -> TradingPolicy:
-        s = self.settings
-        return TradingPolicy(
-            strategies=tuple(strategy_registry.build(s.strategies, s.strategy_params())),
-            exits=ExitPolicy(
-                s.stop_loss_pct,
-                s.take_profit_pct,
-                s.trailing_stop_pct,
-                timedelta(minutes=s.max_holding_minutes),
-            ),
-            risk=RiskLimits(
-                s.max_positions,
-                s.max_notional_per_symbol,
-                s.max_total_notional,
-                s.max_daily_loss,
-                s.max_orders_per_minute,
-            ),
-            scan=ScanPolicy(universe=tuple(s.universe), filters=tuple(s.scan_filters)),
-            external_holdings=s.external_holdings,
-            liquidation=LiquidationPolicy(
-                escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
-                round_interval=s.liquidation_round_seconds,
-                escalation_order_type=OrderType[s.liquidation_escalation_order_type],
-            ),
-            exit_order_type=OrderType[s.exit_order_type],
-            auction_exit=OrderType[s.exit_auction_order_type],
-        )
+        return trading_policy(self.settings)
 
     @cached_property
     def ledger_policy(self) -> LedgerPolicy:
@@ -200,7 +175,12 @@ class Container:
             fees=s.fee_schedule(),
             order_types=types,
             dead_man_seconds=s.dead_man_seconds,
+            dead_man_resume_seconds=s.dead_man_resume_seconds,
+            dead_man_hold_day=s.dead_man_hold_day,
             unknown_propagation=timedelta(seconds=s.unknown_propagation_seconds),
+            notice_grace=timedelta(
+                seconds=s.order_sync_notice_grace if s.kis_hts_id.strip() else 0
+            ),
         )
 
     @cached_property
@@ -270,6 +250,36 @@ class Container:
 
 _lock = threading.Lock()
 _container: Container | None = None
+
+
+def trading_policy(s: Settings) -> TradingPolicy:
+    """Strategies, exits, risk limits and order types from settings (live and backtest)."""
+    return TradingPolicy(
+        strategies=tuple(strategy_registry.build(s.strategies, s.strategy_params())),
+        exits=ExitPolicy(
+            s.stop_loss_pct,
+            s.take_profit_pct,
+            s.trailing_stop_pct,
+            timedelta(minutes=s.max_holding_minutes),
+        ),
+        risk=RiskLimits(
+            s.max_positions,
+            s.max_notional_per_symbol,
+            s.max_total_notional,
+            s.max_daily_loss,
+            s.max_orders_per_minute,
+        ),
+        scan=ScanPolicy(universe=tuple(s.universe), filters=tuple(s.scan_filters)),
+        external_holdings=s.external_holdings,
+        liquidation=LiquidationPolicy(
+            escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
+            reprice_after=timedelta(seconds=s.liquidation_reprice_seconds),
+            round_interval=s.liquidation_round_seconds,
+            escalation_order_type=OrderType[s.liquidation_escalation_order_type],
+        ),
+        exit_order_type=OrderType[s.exit_order_type],
+        auction_exit=OrderType[s.exit_auction_order_type],
+    )
 
 
 def container() -> Container:

@@ -7,6 +7,7 @@ retry on start-up, cancel long-running tasks when the broker connection drops.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 from typing import Any
 
@@ -33,6 +34,15 @@ TASK_MODULES = (
     "tasks.liquidation",
     "tasks.reports",
 )
+
+
+def task_modules(argv: Sequence[str]) -> tuple[str, ...]:
+    """The task modules a Celery process imports (``imports``): none for ``celery beat`` on
+    its own, which sends tasks by name and routes them by name (``ROUTES``), so it need not
+    load the services, the ledger or the report charts' numpy and matplotlib."""
+    args = list(argv[1:])
+    return () if "beat" in args and "worker" not in args else TASK_MODULES
+
 
 # A scheduled liquidation message older than this is stale: the deadline guard takes over.
 LIQUIDATION_EXPIRES = 20 * 60

@@ -18,6 +18,7 @@ import os
 import re
 from datetime import time, timedelta
 from decimal import Decimal
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,8 +27,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
-from stock_manager.domain.fees import FeeRounding, FeeSchedule
+from stock_manager.domain.fees import FeeBasis, FeeRounding, FeeSchedule
 from stock_manager.domain.session import CutoffPolicy
+from stock_manager.kis_hosts import live_urls
 
 KisEnv = Literal["sim", "paper", "live"]
 ACCOUNT_PATTERN = re.compile(r"^\d{8}-\d{2}$")
@@ -119,6 +121,10 @@ class Settings(BaseSettings):
     # An UNKNOWN order missing from a complete read begun this long after its send ended is
     # proven absent (⚠ how long KIS takes to list a new order is not documented).
     unknown_propagation_seconds: float = Field(default=3.0, ge=0, le=120)
+    # The 3 s order sync leaves a working order (SUBMITTED, PARTIALLY_FILLED) this long after
+    # its last change to the execution notices, which bring its fills without a read; 0 reads
+    # every order every cycle (as it does anyway when no HTS ID subscribes the notices).
+    order_sync_notice_grace: float = Field(default=5.0, ge=0, le=300)
 
     # -- schedule (Asia/Seoul) -------------------------------------------------------------
     market_open_time: time = time(8, 50)
@@ -134,6 +140,7 @@ class Settings(BaseSettings):
     liquidation_lead: timedelta = timedelta(minutes=10)
     hard_cut_lead: timedelta = timedelta(minutes=1)
     liquidation_escalate_seconds: float = Field(default=20.0, gt=0)
+    liquidation_reprice_seconds: float = Field(default=1.0, gt=0)
     liquidation_round_seconds: float = Field(default=3.0, gt=0)
     session_open: time | None = None  # override today's continuous session (sim, demo)
     session_close: time | None = None
@@ -160,6 +167,11 @@ class Settings(BaseSettings):
     commission_rate: Decimal = Field(default=Decimal("0.000140527"), ge=0, lt=1)
     sell_tax_rate: Decimal = Field(default=Decimal("0.0020"), ge=0, lt=1)
     fee_rounding: FeeRounding = FeeRounding.FLOOR
+    # ETF/ETN commission (krx.md §4: 0.0146527 % 🟡); their sales pay no tax.
+    etp_commission_rate: Decimal = Field(default=Decimal("0.000146527"), ge=0, lt=1)
+    # ⚠ Costs per execution (as KIS and the simulator charge) or on each order's cumulative
+    # amount, until KIS's statements confirm one.
+    fee_basis: FeeBasis = FeeBasis.EXECUTION
 
     # -- operations ------------------------------------------------------------------------
     slack_bot_token: SecretStr | None = None
@@ -169,6 +181,10 @@ class Settings(BaseSettings):
     slack_dedupe_seconds: float = Field(default=60.0, ge=0)
     metrics_port: int = Field(default=9108, ge=0, le=65535)
     dead_man_seconds: float = Field(default=30.0, gt=0)
+    # Healthy price checks for this long lift a dead-man halt (with an alert) ...
+    dead_man_resume_seconds: float = Field(default=120.0, gt=0)
+    # ... unless this keeps the halt for the rest of the day.
+    dead_man_hold_day: bool = False
     flower_basic_auth: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -209,6 +225,16 @@ class Settings(BaseSettings):
                 f"between 1e-{MAX_DECIMAL_DIGITS} and 1e{MAX_DECIMAL_DIGITS}"
             )
         return value
+
+    @field_validator("trading_armed", mode="before")
+    @classmethod
+    def _armed_exactly(cls, value: Any) -> Any:
+        # Docs say "true": a hopeful "yes", "1" or "on" must not arm live trading (issue 13).
+        if isinstance(value, bool):
+            return value
+        if value in ("true", "false", ""):
+            return value == "true"
+        raise ValueError("must be exactly 'true' (armed) or 'false'; yes/1/on do not arm")
 
     @field_validator("kis_account_no")
     @classmethod
@@ -355,7 +381,13 @@ class Settings(BaseSettings):
         }
 
     def fee_schedule(self) -> FeeSchedule:
-        return FeeSchedule(self.commission_rate, self.sell_tax_rate, self.fee_rounding)
+        return FeeSchedule(
+            self.commission_rate,
+            self.sell_tax_rate,
+            self.fee_rounding,
+            self.etp_commission_rate,
+            self.fee_basis,
+        )
 
 
 SECRET_FIELDS = frozenset({"kis_app_key", "kis_app_secret", "slack_bot_token", "flower_basic_auth"})
@@ -426,6 +458,8 @@ def masked_settings(settings: Settings) -> dict[str, str]:
             shown[name] = value[:2] + "******" + value[8:]
         elif name.endswith("_url") and value:
             shown[name] = mask_url(str(value))
+        elif isinstance(value, Enum):
+            shown[name] = str(value.value)
         else:
             shown[name] = "" if value is None else str(value)
     shown["effective_database_url"] = mask_url(settings.effective_database_url)
@@ -433,7 +467,19 @@ def masked_settings(settings: Settings) -> dict[str, str]:
     shown["effective_lock_backend"] = settings.effective_lock_backend
     shown["effective_rate_limit"] = f"{settings.effective_rate_limit:g}/s"
     shown["effective_kis_rest_url"] = settings.effective_kis_rest_url
+    shown["effective_kis_ws_url"] = settings.effective_kis_ws_url
+    shown["kis_live_hosts"] = _live_hosts_text(settings)
     return shown
+
+
+def _live_hosts_text(settings: Settings) -> str:
+    """Which KIS URLs reach a live host, and whether orders to it are armed."""
+    live = live_urls(settings.effective_kis_rest_url, settings.effective_kis_ws_url)
+    if not live and settings.kis_env != "live":
+        return "none (loopback or paper hosts only)"
+    armed = "armed" if settings.trading_armed else "orders refused: TRADING_ARMED is not true"
+    where = ", ".join(mask_url(url) for url in live) or "KIS_ENV=live"
+    return f"LIVE: {where} ({armed})"
 
 
 def mask_url(url: str) -> str:

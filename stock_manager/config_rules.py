@@ -58,6 +58,8 @@ def _strategies(s: Settings) -> list[str]:
 
 
 def _scan_filters(s: Settings) -> list[str]:
+    if not s.scan_filters:  # the usual case: no need to load the services to know
+        return []
     from stock_manager.services.scan import FILTERS
 
     unknown = [n for n in s.scan_filters if n not in FILTERS]

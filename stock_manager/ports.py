@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,6 +15,7 @@ from enum import IntEnum
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from stock_manager.domain import candles
 from stock_manager.domain.broker import (
     AccountBalance,
     BrokerOrder,
@@ -26,6 +27,8 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus, Side
 from stock_manager.domain.pnl import PositionAdjustment
@@ -57,6 +60,22 @@ class MarketCalendar(Protocol):
 
     def session(self, day: date) -> TradingSession | None:
         """The day's session with its cut-offs, or ``None`` when KRX is closed."""
+        ...
+
+
+class CandleSource(Protocol):
+    """Recorded minute candles, a trading day at a time: what a backtest reads."""
+
+    def trading_days(self) -> Sequence[date]:
+        """The days recorded, oldest first."""
+        ...
+
+    def minute_candles(self, day: date) -> Mapping[str, Sequence[Candle]]:
+        """Each symbol's one-minute candles of ``day``, oldest first."""
+        ...
+
+    def price_limits(self, day: date) -> Mapping[str, PriceLimits]:
+        """Each symbol's price limits on ``day`` (from its recorded 기준가), where known."""
         ...
 
 
@@ -96,15 +115,25 @@ class Broker(Protocol):
     ) -> OrderAck: ...
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
         """The day's orders with their cumulative fills (inquire-daily-ccld), narrowed to one
-        symbol and side where given. Complete or ``BrokerReadIncomplete``: a row missing from
-        what this returns is proof that the broker has no such order."""
+        symbol, side and order number (ODNO) where given. Complete or
+        ``BrokerReadIncomplete``: a row missing from what this returns is proof that the
+        broker has no such order — among those asked for."""
         ...
 
     def is_trading_day(self, day: date) -> bool | None:
         """The broker's own calendar, or ``None`` where the environment lacks it."""
+        ...
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The symbol's instrument type and market as the broker lists them (KIS
+        주식기본조회), raising ``BrokerRejected`` for a code it does not know."""
         ...
 
 
@@ -218,7 +247,19 @@ class SymbolRepository(Protocol):
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         """Write ``after`` only if the row still equals ``before`` and ``after.fence`` is not
-        older than the stored fence; return it with its new version or raise ``StaleWrite``."""
+        older than the stored fence; return it with its new version or raise ``StaleWrite``.
+
+        A mark written meanwhile by ``mark_prices`` survives: ``last_price`` is written only
+        if ``after`` changes it, and ``high_water`` never goes down unless ``after`` lowers
+        it on purpose (below ``before``'s)."""
+        ...
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        """Record each symbol's latest price (won) as ``last_price`` and raise its
+        ``high_water`` to it, in one statement, for the symbols that hold shares
+        (``quantity > 0``); the others are left alone. A mark is not a state write: version
+        and fence stay, so it needs no lease and disturbs no holder's compare-and-set.
+        Returns how many rows changed (a mark equal to the stored one rewrites nothing)."""
         ...
 
 
@@ -263,11 +304,31 @@ class AdjustmentRepository(Protocol):
     def for_day(self, day: date) -> list[PositionAdjustment]: ...
 
 
+class InstrumentRepository(Protocol):
+    """Each symbol's instrument type, as last read from the broker."""
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        """The stored instrument and the day it was read, if any."""
+        ...
+
+    def save(self, instrument: Instrument, day: date) -> None: ...
+
+
 class MarketRepository(Protocol):
     def get(self, day: date) -> MarketState: ...
 
+    def lock(self, day: date) -> MarketState:
+        """The day's state, read under a lock held until the transaction ends: entries are
+        admitted one at a time across the cluster (``services/admission.py``). A day with no
+        row is OFFLINE and admits nothing, so it needs no lock."""
+        ...
+
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         """Compare-and-set the day's state; raise ``StaleWrite`` if it moved meanwhile."""
+        ...
+
+    def reason(self, day: date) -> str:
+        """Why the day's state last changed (``""`` before its first change)."""
         ...
 
     def set_opening_cash(self, day: date, cash: int) -> None: ...
@@ -330,6 +391,7 @@ class UnitOfWork(Protocol):
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    instruments: InstrumentRepository
 
     def __enter__(self) -> Self: ...
 
@@ -343,3 +405,53 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+class CandleHistory(Protocol):
+    """A broker's past candles (``kis candles``; docs/market-data.md)."""
+
+    def today(self) -> date:
+        """Today on the trading calendar: its minute candles are not final yet."""
+        ...
+
+    def instrument(self, symbol: str) -> candles.Instrument | None:
+        """Name, market and type of ``symbol``; None where the broker does not say (paper)."""
+        ...
+
+    def daily_history(
+        self, symbol: str, start: date, end: date
+    ) -> tuple[list[Candle], dict[date, int]]:
+        """Daily candles from ``start`` to ``end`` (oldest first) and each day's base price."""
+        ...
+
+    def minute_history(self, symbol: str, day: date) -> list[Candle]:
+        """``day``'s minute candles of the regular session, oldest first.
+
+        Raises ``BrokerError`` (``KISNotSupported`` on paper for past days) when not served."""
+        ...
+
+
+class CandleStore(Protocol):
+    """Where recorded candles go, and what is already complete there (for resuming)."""
+
+    def has_instrument(self, symbol: str) -> bool: ...
+
+    def daily_covers(self, symbol: str, start: date, end: date) -> bool: ...
+
+    def trading_days(self, symbol: str, start: date, end: date) -> list[date]:
+        """Days with a stored daily candle of ``symbol`` in ``start..end``, oldest first."""
+        ...
+
+    def minute_done(self, day: date, symbol: str) -> bool: ...
+
+    def save_instrument(self, instrument: candles.Instrument) -> None: ...
+
+    def save_daily(
+        self, symbol: str, start: date, end: date, candles: list[Candle], bases: dict[date, int]
+    ) -> None:
+        """Store the candles, then mark ``start..end`` complete for ``symbol``."""
+        ...
+
+    def save_minute(self, day: date, symbol: str, candles: list[Candle], final: bool) -> None:
+        """Store ``symbol``'s candles of ``day``; mark the pair complete only if ``final``."""
+        ...

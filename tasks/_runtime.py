@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from stock_manager.adapters.task_args import InvalidTaskArguments
 from stock_manager.bootstrap import container
 from stock_manager.domain.broker import BrokerRateLimited, BrokerUnavailable
 from stock_manager.services.context import ServiceContext
@@ -34,8 +35,10 @@ class Contained(str):
 
 
 def contained(task: _F) -> _F:
-    """No exception escapes a task unless Celery is meant to retry it (``RETRIED``): any
-    other is logged at ERROR — ``task <name> failed for <symbol>: <reason>``, masked, the
+    """No exception escapes a task unless Celery is meant to retry it (``RETRIED``).
+    Arguments that break the task's contract (``InvalidTaskArguments``) are logged at ERROR
+    without a traceback and the task ends as ``Contained("invalid arguments")``. Any
+    other exception is logged at ERROR — ``task <name> failed for <symbol>: <reason>``, masked, the
     same line Celery's failures get (``celery_app._log_failure``), with the traceback — which
     reaches Slack at once, and the task ends as :class:`Contained`."""
 
@@ -45,6 +48,9 @@ def contained(task: _F) -> _F:
             return task(*args, **kwargs)
         except RETRIED:
             raise
+        except InvalidTaskArguments as exc:  # a crafted or broken message: nothing was done
+            log.error("task %s refused its arguments: %s", task.__name__, str(exc)[:300])
+            return Contained("invalid arguments")
         except Exception as exc:
             from stock_manager.adapters.notify.setup import build_masker
             from stock_manager.celery_app import task_symbol

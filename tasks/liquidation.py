@@ -9,6 +9,7 @@ import time
 
 from celery import Task
 
+from stock_manager.adapters import task_args
 from stock_manager.celery_app import app
 from stock_manager.services.liquidation import liquidate_round
 from tasks._runtime import RETRY_READS, contained, context
@@ -18,9 +19,10 @@ from tasks._runtime import RETRY_READS, contained, context
 @contained
 def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
     """One liquidation round; queues the next until the broker confirms flat or the hard cut."""
+    on_schedule = task_args.flag("tasks.liquidation.liquidate_all", "scheduled", scheduled)
     ctx = context()
     started = time.monotonic()
-    report = liquidate_round(ctx, scheduled=scheduled)
+    report = liquidate_round(ctx, scheduled=on_schedule)
     if report.ran and not report.done:
         interval = ctx.trading.liquidation.round_interval
         self.apply_async(countdown=_next_round(interval, time.monotonic() - started))
@@ -31,6 +33,7 @@ def liquidate_all(self: Task, scheduled: bool = False) -> list[str]:
 @contained
 def liquidate_symbol(self: Task, symbol: str) -> list[str]:
     """Flatten one symbol the same way, leaving the rest of the book alone."""
+    symbol = task_args.symbol("tasks.liquidation.liquidate_symbol", symbol)
     ctx = context()
     started = time.monotonic()
     report = liquidate_round(ctx, symbol=symbol)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stock_manager.adapters import task_args
 from stock_manager.celery_app import app
 from stock_manager.services import market
 from stock_manager.services.session import advance_day
@@ -25,12 +26,14 @@ def close_session() -> str:
 @app.task
 @contained
 def halt(reason: str = "halted by hand") -> str:
+    why = task_args.text("tasks.market.halt", "reason", reason)
     ctx = context()
-    return market.halt(ctx.uow, ctx.clock, reason, ctx.actor).value
+    return market.halt(ctx.uow, ctx.clock, why, ctx.actor).value
 
 
 @app.task
 @contained
 def resume(reason: str = "resumed by hand") -> str:
+    why = task_args.text("tasks.market.resume", "reason", reason)
     ctx = context()
-    return market.resume(ctx.uow, ctx.clock, reason, ctx.actor).value
+    return market.resume(ctx.uow, ctx.clock, why, ctx.actor).value

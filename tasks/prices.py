@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
+from stock_manager.adapters import task_args
 from stock_manager.celery_app import app
 from stock_manager.services import prices
 from stock_manager.services.liquidation import liquidation_due
@@ -28,6 +27,6 @@ def check_prices() -> int:
 @contained
 def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None) -> str:
     """A trade print from the stream: evaluate exits for the symbol and sell at once."""
-    _ = (volume, datetime.fromisoformat(at) if at else None)
-    result = prices.on_tick(context(), symbol, price)
+    checked = task_args.tick(symbol, price, volume, at)
+    result = prices.on_tick(context(), checked.symbol, checked.price)
     return result.outcome.value if result else "none"

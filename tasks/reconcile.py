@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stock_manager.adapters import task_args
 from stock_manager.celery_app import app
 from stock_manager.services.reconcile import reconcile
 from tasks._runtime import RETRY_READS, contained, context
@@ -11,4 +12,5 @@ from tasks._runtime import RETRY_READS, contained, context
 @contained
 def reconcile_positions(reason: str = "scheduled") -> int:
     """Compare the ledger with the broker, fix what the rules allow; returns differences."""
+    task_args.text("tasks.reconcile.reconcile_positions", "reason", reason)
     return len(reconcile(context()).differences)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
+from stock_manager.adapters import task_args
 from stock_manager.adapters.report.charts import render
 from stock_manager.bootstrap import container
 from stock_manager.celery_app import app
@@ -19,8 +19,9 @@ from tasks._runtime import RETRY_READS, contained, context
 @contained
 def daily_summary(day: str | None = None) -> int:
     """Settle the day, store its summary, post it with the chart; returns realized PnL."""
+    asked = task_args.day(day)
     ctx = context()
-    trading_day = date.fromisoformat(day) if day else kst_date(ctx.clock.now())
+    trading_day = asked or kst_date(ctx.clock.now())
     settle_day(ctx, trading_day)
     report = build_report(ctx.uow, trading_day)
     chart = render(report, Path(container().settings.data_dir) / "reports" / f"{trading_day}.png")

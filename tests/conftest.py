@@ -4,10 +4,10 @@ Servers are found through ``TEST_POSTGRES_URL`` and ``TEST_REDIS_URL`` (defaults
 services). Without a server a test skips with the reason; under CI (``CI=true``) it fails
 instead, so CI always runs the integration tests for real.
 
-``TEST_CLOCK_SHIFT_DAYS=N`` runs the session with the wall clock N days ahead (time-machine:
-``time.time``, ``datetime.now``, ``date.today``), so a test that depends on today's date —
-a fixture that expires, a date the calendar will pass — fails today, not on that date. CI
-runs the unit suite a year ahead.
+The run's clock (time-machine: ``time.time``, ``datetime.now``, ``date.today``) may be ahead
+of the wall clock: ``TEST_CLOCK_SHIFT_DAYS=N`` days ahead so a test that depends on today's
+date fails today (CI runs the unit suite a year ahead), and a few hours ahead when the run
+starts near KST midnight; see ``tests/clock_shift.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,24 +23,28 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from stock_manager.adapters.db.engine import make_engine, normalize_url
+from tests.clock_shift import SHIFT_ENV, pythonpath, session_shift
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CLOCK_SHIFT_DAYS = float(os.environ.get("TEST_CLOCK_SHIFT_DAYS", "0") or 0)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _shifted_clock() -> Iterator[None]:
-    """The whole session ``TEST_CLOCK_SHIFT_DAYS`` ahead (the clock keeps ticking)."""
-    if not CLOCK_SHIFT_DAYS:
+    """The whole run, and every process it starts, ahead of the wall clock by
+    ``tests.clock_shift.session_shift()`` (the clock keeps ticking)."""
+    shift = session_shift()
+    if not shift:
         yield
         return
     import time_machine
 
-    with time_machine.travel(datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+    os.environ[SHIFT_ENV] = str(shift.total_seconds())
+    os.environ["PYTHONPATH"] = pythonpath(*filter(None, [os.environ.get("PYTHONPATH")]))
+    with time_machine.travel(datetime.now(UTC) + shift, tick=True):
         yield
 
 

@@ -94,6 +94,17 @@ class QoS(kombu_redis.QoS):
         if due:
             self.rescue()
 
+    def restore_unacked_once(self, stderr: Any = None) -> None:
+        """kombu's, except that a Redis already gone (a worker or a test exiting after a
+        restart) leaves the unacknowledged messages where they are, in ``unacked``, for the
+        visibility timeout to bring back, instead of raising from an exit finalizer."""
+        try:
+            super().restore_unacked_once(stderr)
+        except self.channel.connection_errors:
+            kombu_redis.logger.warning(
+                "unacknowledged messages left to the visibility timeout: Redis is gone"
+            )
+
     def rescue(self) -> int:
         """Push back what a dead consumer popped but never recorded; returns how many."""
         now = time.time()

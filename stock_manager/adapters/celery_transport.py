@@ -18,6 +18,9 @@ held a pending ``BRPOP`` and another held an unacknowledged message (issue 14, 3
 6). Here the drain and the restore of unacknowledged messages are best effort: what they
 could not do, the journal and the visibility timeout do (the messages are still in Redis).
 
+Its lock on restoring timed-out messages expires in seconds, not kombu's five minutes, so a
+Redis restart in the middle of a restore does not hold every restore back that long.
+
 It also keeps the delivery journal (``adapters/celery_journal.py``), so a consumer killed
 between its pop and its bookkeeping loses nothing, and it starts the embedded Redis
 (``adapters/embedded_redis.py``) before it connects, when the transport option
@@ -56,6 +59,7 @@ DEAD_LETTERS = "sm:broker:malformed"  # raw entries, newest first, capped
 MALFORMED_COUNT = "sm:broker:malformed:count"
 DEAD_LETTER_CAP = 10_000
 PREVIEW = 80
+UNACKED_MUTEX_EXPIRE = 10  # seconds (kombu: 300); see Channel
 
 
 class MalformedMessage(ValueError):
@@ -77,6 +81,12 @@ class Channel(kombu_redis.Channel):
     """The Redis channel with a guarded decode on both read paths and the delivery journal."""
 
     QoS = QoS
+    # kombu guards each pass that restores timed-out messages with a Redis lock held for
+    # 300 s. A Redis that stops mid-pass keeps the lock (AOF) and nobody restores anything
+    # for five minutes after it is back (seen: tasks a restart cancelled, stuck 180 s+).
+    # A pass takes milliseconds, and restore_by_tag is a WATCHed transaction, so two passes
+    # at once cannot restore a message twice: the lock only saves work and can be short.
+    unacked_mutex_expire = UNACKED_MUTEX_EXPIRE
 
     def _put(self, queue: str, message: dict[str, Any], **kwargs: Any) -> None:
         # kombu's own method, but for the journal written with the push (kombu 5.7).

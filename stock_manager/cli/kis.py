@@ -19,6 +19,7 @@ from rich.table import Table
 
 from stock_manager.adapters.kis.errors import KISError
 from stock_manager.bootstrap import container
+from stock_manager.cli.candles import candles
 from stock_manager.cli.output import console, emit_json
 from stock_manager.domain.broker import AccountBalance, BrokerOrder, Quote
 from stock_manager.domain.clock import KST
@@ -197,3 +198,6 @@ def orders(day: datetime | None, as_json: bool) -> None:
             state,
         )
     console().print(table)
+
+
+kis.add_command(candles)

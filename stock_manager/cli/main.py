@@ -32,6 +32,8 @@ COMMANDS = {
     "release": "stock_manager.cli.control:release_symbol",
     "market": "stock_manager.cli.control:market_group",
     "health": "stock_manager.cli.health:health",
+    "backtest": "stock_manager.cli.backtest:backtest",
+    "replay": "stock_manager.cli.replay:replay",
 }
 
 

@@ -27,6 +27,7 @@ SHORT = {
     "tasks.orders.exit": "exits",
     "tasks.liquidation.liquidate_all": "liquidation",
     "tasks.prices.on_tick": "stream ticks",
+    "tasks.orders.on_execution_notices": "notices",
     "tasks.orders.on_execution_notice": "notices",
 }
 

@@ -24,7 +24,7 @@ from stock_manager.adapters.report.charts import render as render_chart
 from stock_manager.adapters.report.text import print_report
 from stock_manager.config import get_settings
 from stock_manager.demo import dashboard
-from stock_manager.demo.plan import DemoOptions, Timeline, demo_env, sim_args
+from stock_manager.demo.plan import DemoOptions, Timeline, demo_env, midnight_wait, sim_args
 from stock_manager.demo.processes import ProcessGroup
 from stock_manager.demo.verify import Verdict, verify
 from stock_manager.domain.clock import KST, kst_date
@@ -106,11 +106,13 @@ class Demo:
 
     def _start(self) -> None:
         self.console.print(f"[bold]workspace[/] {self.out}")
+        self._wait_for_a_day()
         sim = self.group.start("sim", *sim_args(self.o))
         self.rest, ws = _listen_urls(sim.log)
         clock = httpx.get(f"{self.rest}/_sim/clock", timeout=5).json()
         self.timeline = Timeline.from_clock(clock)
-        env = demo_env(self.out / "data", self.rest, ws, self.timeline) | self.extra_env
+        env = demo_env(self.out / "data", self.rest, ws, self.timeline, self.o.replay)
+        env |= self.extra_env
         self.group.env = env
         os.environ.clear()  # this process reads exactly the settings its children do
         os.environ.update(env)
@@ -153,6 +155,18 @@ class Demo:
             self.console.print("flower http://127.0.0.1:5555")
 
     # -- the session -------------------------------------------------------------------------
+    def _wait_for_a_day(self) -> None:
+        """Just before KST midnight, start the session just after it: one day holds it."""
+        wait = midnight_wait(datetime.now(KST), self.o.minutes)
+        if not wait:
+            return
+        self.console.print(
+            f"a trading day cannot cross midnight KST: the {self.o.minutes:g}-minute session "
+            f"starts after it, in {wait:.0f} s"
+        )
+        with self.console.status("waiting for 00:00 KST"):
+            time.sleep(wait)
+
     def _watch(self) -> None:
         if self.timeline is None:
             raise DemoFailed("the session timeline is unknown")
@@ -255,6 +269,8 @@ class Demo:
         if report.settlement is not None:
             summary["net_cash_flow"] = report.settlement.net_cash_flow
             summary["broker_cash_change"] = report.settlement.broker_cash_change
+            summary["broker_costs"] = report.settlement.broker_costs
+            summary["costs_difference"] = report.settlement.costs_difference
         (self.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
         (self.out / "verification.json").write_text(
             json.dumps(

@@ -94,7 +94,8 @@ def _check_costs(v: Verdict, uow: UnitOfWork, day: date, sim: dict[str, Any]) ->
     per_order: dict[str, int] = defaultdict(int)
     for order in sim["orders"]:
         per_order[order["odno"]] = len(order["fills"])
-    # The broker rounds each execution; the ledger rounds each order's cumulative amount.
+    # The broker rounds each execution; the ledger each fill increment it reads (FEE_BASIS
+    # execution), and several executions between two reads make one increment.
     tolerance = sum(max(n - 1, 0) for n in per_order.values()) * 2
     v.figures.update(costs_ledger=ours, costs_broker=theirs, costs_tolerance=tolerance)
     if abs(ours - theirs) > tolerance:

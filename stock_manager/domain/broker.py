@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from stock_manager.domain.candles import Candle as Candle  # its home moved; old imports work
 from stock_manager.domain.orders import OrderType, Side
 
 
@@ -120,18 +121,6 @@ class OrderBook:
 
 
 @dataclass(frozen=True, slots=True)
-class Candle:
-    symbol: str
-    start: datetime  # the minute (or the day at 00:00 KST) the candle covers
-    open: int
-    high: int
-    low: int
-    close: int
-    volume: int
-    turnover: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class RankedStock:
     rank: int
     symbol: str
@@ -163,6 +152,7 @@ class AccountBalance:
     cash: int  # 예수금 D+0
     settled_cash_d2: int  # D+2 예수금
     total_evaluation: int
+    costs_today: int | None = None  # thdt_tlex_amt: today's commission and tax; None if absent
 
     def holding(self, symbol: str) -> Holding | None:
         return next((h for h in self.holdings if h.symbol == symbol and h.quantity), None)
@@ -231,6 +221,17 @@ class ExecutionNotice:
     price: int
     at: datetime
     order_quantity: int = 0
+    # a receipt that only says the order was taken (RCTF_CLS 0, ACPT_YN 1, RFUS_YN 0): it
+    # changes nothing we know; False where the frame says otherwise or cannot tell
+    accept_only: bool = False
+    # how many notices identical to this one (order, kind, time, quantity, price) the stream
+    # saw before it: two same-second fills of one order stay two, a redelivery stays one
+    sequence: int = 0
+
+    @property
+    def fill_key(self) -> str:
+        """This fill's identity among the order's notices (KIS gives a notice no id)."""
+        return f"{self.at:%H%M%S}:{self.quantity}@{self.price}#{self.sequence}"
 
 
 @dataclass(frozen=True, slots=True)

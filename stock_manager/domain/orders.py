@@ -197,6 +197,9 @@ class Order:
     # When the ledger last changed this order: for an UNKNOWN order, when the send ended
     # without a trustworthy answer (the resolver proves absence from then on).
     updated_at: datetime | None = None
+    # Won per share this order was admitted at (a buy's risk): its limit price, or what a
+    # fresh quote said a market-type buy could cost; 0 for orders admitted by no check.
+    reserve_price: int = 0
 
     def __post_init__(self) -> None:
         if self.quantity <= 0:
@@ -209,6 +212,11 @@ class Order:
     @property
     def remaining_quantity(self) -> int:
         return self.quantity - self.filled_quantity
+
+    @property
+    def reserved_notional(self) -> int:
+        """What is still at risk on this order: remaining shares at the admitted price."""
+        return self.remaining_quantity * (self.reserve_price or self.price)
 
     @property
     def average_fill_price(self) -> int | None:

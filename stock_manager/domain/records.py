@@ -70,6 +70,15 @@ class DailySettlement:
     commission: int
     tax: int
     broker_cash_change: int | None = None
+    # The broker's own figure for today's commission and tax (inquire-balance thdt_tlex_amt).
+    broker_costs: int | None = None
+
+    @property
+    def costs_difference(self) -> int | None:
+        """The broker's costs minus the ledger's (commission + tax); ``None`` if unread."""
+        if self.broker_costs is None:
+            return None
+        return self.broker_costs - self.commission - self.tax
 
     @property
     def net_cash_flow(self) -> int:

@@ -5,6 +5,9 @@ rule breaks and no new high moves the trailing stop. The stream asks this gate b
 sends a tick to the workers, so they only see ticks worth a lease. It judges from a
 snapshot of the ledger (re-read every second or so) plus the highs it has seen itself since;
 the worker judges again under the lease, and the 2-second price check is the backstop.
+
+:meth:`TickGate.exit_due` tells the stream which of those ticks cross an exit level: they
+skip the stream's per-symbol pacing (issue 16), the others wait their turn.
 """
 
 from __future__ import annotations
@@ -59,6 +62,19 @@ class TickGate:
         if tick.price > peak:
             self._peaks[key] = tick.price
             return True
+        return self._breaks_exit(trade, peak, tick)
+
+    def exit_due(self, tick: Tick) -> bool:
+        """Whether ``tick`` crosses an exit level of a position the snapshot judges (stop-loss,
+        take-profit, trailing stop from the highest price known, holding time): such a tick
+        must reach a worker at once. Changes nothing; ask after :meth:`passes`."""
+        trade = self._trades.get(tick.symbol)
+        if trade is None or trade.state not in _JUDGED:
+            return False
+        peak = max(trade.high_water, self._peaks.get((trade.symbol, trade.trade_seq), 0))
+        return self._breaks_exit(trade, peak, tick)
+
+    def _breaks_exit(self, trade: SymbolTrade, peak: int, tick: Tick) -> bool:
         reason = self.exits.evaluate(
             trade.average_price, peak, tick.price, trade.entered_at, tick.at
         )

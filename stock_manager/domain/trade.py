@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -112,6 +112,34 @@ class SymbolTrade:
         return (Decimal(self.cost) / self.quantity).quantize(Decimal("0.0001"))
 
     def apply(self, event: SymbolEvent, **changes: Any) -> SymbolTrade:
-        """This symbol after ``event``; raises ``InvalidTransition`` on a bad pair."""
+        """This symbol after ``event``; raises ``InvalidTransition`` on a bad pair.
+
+        An event that starts a trade (``STARTS_A_TRADE``) first resets every per-trade field
+        (``PER_TRADE_FIELDS``) to its default: nothing of the last round trip (its peak, entry
+        time, strategy, notes) may act on the next one."""
         state = SYMBOL_TRANSITIONS.next(self.state, event)
-        return replace(self, state=state, **changes)
+        base = self.fresh_trade() if event in STARTS_A_TRADE else self
+        return replace(base, state=state, **changes)
+
+    def marked(self, price: int) -> SymbolTrade:
+        """This symbol with ``price`` as its last mark; the high-water mark rises only while
+        shares are held, so a trade's peak starts at its first fill."""
+        high = max(self.high_water, price) if self.quantity > 0 else self.high_water
+        return replace(self, last_price=price, high_water=high)
+
+    def fresh_trade(self) -> SymbolTrade:
+        """This symbol with every per-trade field at its default."""
+        return replace(self, **_PER_TRADE_DEFAULTS)
+
+
+# What outlives a round trip: the row's identity, where its state machine stands, and the
+# position, which follows from fills alone (and is zero whenever a new trade may start).
+# Every other field belongs to one trade, so a field added later is reset by default.
+SYMBOL_FIELDS = ("symbol", "state", "quantity", "cost", "fence", "version", "trade_seq")
+PER_TRADE_FIELDS = tuple(f.name for f in fields(SymbolTrade) if f.name not in SYMBOL_FIELDS)
+_PER_TRADE_DEFAULTS: dict[str, Any] = {
+    name: getattr(SymbolTrade(""), name) for name in PER_TRADE_FIELDS
+}
+# The events that begin a new trade of the symbol: an entry, or shares taken on from the
+# broker's balance (reconciliation), which then sets what it knows of them.
+STARTS_A_TRADE = frozenset({SymbolEvent.BUY_SIGNAL, SymbolEvent.ADOPT_HOLDING})

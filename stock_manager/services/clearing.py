@@ -9,9 +9,10 @@ live acts on them first, under the symbol's lease, then says whether a sell may 
 2. Open buys are cancelled: an exit wants no more shares. Cancels still pending (their reply
    was lost or refused) are sent again.
 3. A working sell older than the liquidation policy's ``escalate_after`` is cancelled, so the
-   next sell goes out at the escalated type; a younger one is left to work, and so is a limit
-   at the day's lower limit (an exit in a VI or the closing call: it crosses at the auction's
-   price, and a cancel could only miss the uncross).
+   next sell goes out at the escalated type; a younger one is left to work. A liquidation's
+   marketable limit sell is cancelled sooner, after ``reprice_after``: it missed the bid. A
+   limit at the day's lower limit is left to work (an exit in a VI or the closing call: it
+   crosses at the auction's price, and a cancel could only miss the uncross).
 4. The symbol is synced from a complete read, so fills and cancels move its state (ENTERING
    with a partial fill becomes HOLDING; a cancelled sell's shares are held again).
 
@@ -27,7 +28,7 @@ from enum import Enum
 
 from stock_manager.domain.broker import BrokerError, OrderOutcomeUnknown
 from stock_manager.domain.clock import kst_date
-from stock_manager.domain.orders import Order, OrderEvent, OrderStatus, Side
+from stock_manager.domain.orders import Order, OrderEvent, OrderPurpose, OrderStatus, Side
 from stock_manager.ports import Lane, using_lane
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import HeldLease
@@ -89,10 +90,12 @@ def _should_cancel(ctx: ServiceContext, order: Order, now: datetime) -> bool:
         return False
     if order.side is Side.BUY or order.status is OrderStatus.CANCEL_PENDING:
         return True
-    if _at_the_floor(ctx, order, now):
+    if order.created_at is None or _at_the_floor(ctx, order, now):
         return False
-    age = now - order.created_at if order.created_at else None
-    return age is not None and age >= ctx.trading.liquidation.escalate_after
+    age, policy = now - order.created_at, ctx.trading.liquidation
+    if order.purpose is OrderPurpose.LIQUIDATION and order.order_type.has_price:
+        return age >= policy.reprice_after  # marketable when sent: still open, it missed
+    return age >= policy.escalate_after
 
 
 def _at_the_floor(ctx: ServiceContext, order: Order, now: datetime) -> bool:

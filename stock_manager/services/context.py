@@ -40,6 +40,13 @@ class LedgerPolicy:
     order_types: frozenset[OrderType] = LIVE_ORDER_TYPES
     # Entries halt when price checks have not succeeded for this long while trading.
     dead_man_seconds: float = 30.0
+    # Entries resume after a dead-man halt once price checks have been healthy this long,
+    # unless ``dead_man_hold_day`` keeps the halt for the rest of the day.
+    dead_man_resume_seconds: float = 120.0
+    dead_man_hold_day: bool = False
+    # The order sync leaves a working order this long after its last change to the execution
+    # notices (``services/notices.py``); zero where no notices are subscribed.
+    notice_grace: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,9 @@ class ScanPolicy:
 class LiquidationPolicy:
     # A marketable limit order still open this long is cancelled and sent again at market.
     escalate_after: timedelta = timedelta(seconds=20)
+    # A liquidation's marketable limit sell fills at once or not at all (⚠ a setting): still
+    # open this long, the bid moved away, and the next round re-prices it (cancel, escalate).
+    reprice_after: timedelta = timedelta(seconds=1)
     # Rounds run this often until flat or the hard cut.
     round_interval: float = 3.0
     escalation_order_type: OrderType = OrderType.MARKET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 # A lease younger than this share of its TTL is still ours without asking: it was granted
 # for the whole TTL, counted from after we asked, and nobody may take an unexpired lease.
 TRUSTED_SHARE = 1 / 3
+LEASE_POLL = 0.005  # seconds between asks while waiting for a lease (one round trip each)
 
 
 class LeaseLost(Exception):
@@ -73,11 +75,18 @@ def _say_held(symbol: str, now: float, ttl: float) -> None:
 
 
 @contextmanager
-def symbol_lease(ctx: ServiceContext, symbol: str) -> Iterator[HeldLease | None]:
-    """Hold ``symbol``'s lease for the block, or yield ``None`` if someone else holds it."""
+def symbol_lease(ctx: ServiceContext, symbol: str, wait: float = 0.0) -> Iterator[HeldLease | None]:
+    """Hold ``symbol``'s lease for the block, or yield ``None`` if someone else holds it —
+    after asking again every ``LEASE_POLL`` seconds for up to ``wait`` seconds (wall time):
+    an exit that arrives while a quick task of the symbol holds it takes it next."""
     owner = f"{ctx.actor}/{uuid.uuid4().hex[:8]}"
     asked_at = ctx.clock.monotonic()
     lease = ctx.locks.acquire(symbol, owner, ctx.policy.lease_ttl)
+    give_up = time.monotonic() + wait
+    while lease is None and time.monotonic() < give_up:
+        time.sleep(LEASE_POLL)
+        asked_at = ctx.clock.monotonic()
+        lease = ctx.locks.acquire(symbol, owner, ctx.policy.lease_ttl)
     if lease is None:
         _say_held(symbol, ctx.clock.monotonic(), ctx.policy.lease_ttl)
         yield None

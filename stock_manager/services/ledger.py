@@ -16,6 +16,7 @@ from stock_manager.domain.broker import BrokerOrder
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.errors import DomainError
 from stock_manager.domain.fees import FeeSchedule
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.orders import (
     Fill,
     Order,
@@ -115,11 +116,13 @@ def open_order(
     order_type: OrderType,
     purpose: OrderPurpose,
     today: Sequence[Order] | None = None,
+    reserve_price: int = 0,
     **changes: object,
 ) -> tuple[SymbolTrade, Order]:
     """Move the symbol (FLAT->ENTERING or ->EXITING) and write a NEW order, in one transaction.
 
-    ``today`` is the symbol's orders of the day if the caller already read them."""
+    ``today`` is the symbol's orders of the day if the caller already read them;
+    ``reserve_price`` is what a buy was admitted at (``services/admission.py``)."""
     day = kst_date(w.at)
     trade_seq = trade.trade_seq + 1 if event is SymbolEvent.BUY_SIGNAL else trade.trade_seq
     orders = uow.orders.find(day=day, symbol=trade.symbol) if today is None else today
@@ -142,6 +145,7 @@ def open_order(
             fence=w.fence,
             created_at=w.at,
             updated_at=w.at,
+            reserve_price=reserve_price,
         )
     )
     audit(
@@ -155,6 +159,7 @@ def open_order(
         quantity=quantity,
         price=price,
         order_type=order_type.code,
+        reserve_price=reserve_price,
     )
     return after, order
 
@@ -193,7 +198,7 @@ def apply_fact(
     uow: UnitOfWork, w: Writer, order: Order, fact: OrderFact, fees: FeeSchedule
 ) -> Order:
     """Apply the broker's cumulative totals to an acknowledged order (idempotent)."""
-    fills = fills_for(order, fact, fees, w.at)
+    fills = fills_for(order, fact, fees, w.at, instrument_kind(uow, order.symbol))
     after = order.with_cumulative_fill(fact.filled_quantity, fact.filled_amount) if fills else order
     if not fact.open and not after.status.is_terminal:
         after = after.apply(OrderEvent.CANCELED)
@@ -202,20 +207,27 @@ def apply_fact(
     return change_order(uow, w, order, after, fees, fills)
 
 
-def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) -> list[Fill]:
+def fills_for(
+    order: Order,
+    fact: OrderFact,
+    fees: FeeSchedule,
+    at: datetime,
+    kind: InstrumentKind = InstrumentKind.STOCK,
+) -> list[Fill]:
     """The fills between what we recorded and the broker's cumulative totals.
 
     The broker reports only cumulative quantity and amount, so an increment is split into at
-    most two prices that add up to the amount exactly. Costs are computed on the order's
-    cumulative amount and the increment charged the difference, so an order's costs never
-    depend on how its fills were batched.
+    most two prices that add up to the amount exactly. Its costs follow ``fees.basis``
+    (:meth:`FeeSchedule.fill_costs`): per execution, the increment is charged as one
+    execution, as KIS charges (an increment that batched several executions may be a won
+    or so off; the settlement compares with the broker's own figure); per order, on the
+    cumulative amount. ``kind`` decides the commission rate and whether a sale is taxed.
     """
     quantity = fact.filled_quantity - order.filled_quantity
     amount = fact.filled_amount - order.filled_amount
     if quantity <= 0:
         return []
-    before = fees.costs(order.side, order.filled_amount)
-    total = fees.costs(order.side, fact.filled_amount)
+    costs = fees.fill_costs(order.side, order.filled_amount, fact.filled_amount, kind)
     base, extra = divmod(amount, quantity)
     parts = [(quantity - extra, base), (extra, base + 1)]
     key = f"{order.trading_day:%Y%m%d}:{fact.broker_order_no}:{fact.filled_quantity}"
@@ -230,11 +242,17 @@ def fills_for(order: Order, fact: OrderFact, fees: FeeSchedule, at: datetime) ->
                 qty,
                 price,
                 at,
-                commission=total.commission - before.commission if first else 0,
-                tax=total.tax - before.tax if first else 0,
+                commission=costs.commission if first else 0,
+                tax=costs.tax if first else 0,
             )
         )
     return fills
+
+
+def instrument_kind(uow: UnitOfWork, symbol: str) -> InstrumentKind:
+    """The stored instrument type of ``symbol``; a stock until the broker said otherwise."""
+    stored = uow.instruments.get(symbol)
+    return stored[0].kind if stored else InstrumentKind.STOCK
 
 
 def settle_symbol(
@@ -255,16 +273,25 @@ def settle_symbol(
         for fill in fills:
             position = position.apply_fill(fill.side, fill.quantity, fill.price)
         changes: dict[str, object] = {"quantity": position.quantity, "cost": position.cost}
+        changes.update(_entry_marks(trade, fills, w.at))
         event = symbol_event(trade, order, position.quantity)
-        if event is SymbolEvent.BUY_FILLED or event is SymbolEvent.BUY_ENDED_PARTIAL:
-            changes["entered_at"] = w.at
-            changes["high_water"] = max(trade.high_water, order.average_fill_price or 0)
         after = trade.apply(event, **changes) if event else replace(trade, **changes)  # type: ignore[arg-type]
     except DomainError as exc:
         return quarantine(uow, w, trade, f"order {order.idempotency_key}: {exc}")
     if after == trade:
         return trade
     return save_symbol(uow, w, trade, after, event.value if event else "fill")
+
+
+def _entry_marks(trade: SymbolTrade, fills: list[Fill], at: datetime) -> dict[str, object]:
+    """The trade's entry time and peak follow its buy fills: both start at the first one
+    (the symbol's per-trade fields were reset when the entry began)."""
+    bought = [f.price for f in fills if f.side is Side.BUY]
+    if not bought:
+        return {}
+    if trade.entered_at is None:
+        return {"entered_at": at, "high_water": max(bought)}
+    return {"high_water": max(trade.high_water, *bought)}
 
 
 def symbol_event(trade: SymbolTrade, order: Order, quantity: int) -> SymbolEvent | None:

@@ -10,7 +10,8 @@ the broker's balance shows nothing held or the hard cut passes. One round:
    looked up, open buys cancelled, pending cancels sent again, a sell open longer than
    ``escalate_after`` cancelled), then what it holds is sold: a marketable limit at the best
    bid first, at market once a liquidation sell of the trade has been cancelled;
-4. when the ledger holds nothing, the broker's balance must agree before it counts as flat.
+4. when the ledger holds nothing, the broker's balance must agree before it counts as flat
+   (a round with nothing in play confirms from reconcile's read: one read of each list).
 
 Past the hard cut no sell is sent any more, but buys are still cancelled and unknown orders
 looked up, and a critical alert lists what the broker really holds and has open.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from stock_manager.domain.broker import BrokerError
+from stock_manager.domain.broker import AccountBalance, BrokerError
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.session import TradingSession
@@ -90,14 +91,19 @@ def _round(
     ctx: ServiceContext, now: datetime, session: TradingSession | None, only: str | None
 ) -> RoundReport:
     past_hard_cut = session is not None and now >= session.hard_cut
+    read: list[AccountBalance | None] = []
     actions = [
-        guarded(ctx, "liquidation: reconcile", partial(_reconcile, ctx), "reconcile: failed")
+        guarded(ctx, "liquidation: reconcile", partial(_reconcile, ctx, read), "reconcile: failed")
     ]
-    for symbol in _in_play(ctx, only):
+    in_play = _in_play(ctx, only)
+    for symbol in in_play:
         step = partial(_liquidate, ctx, symbol, past_hard_cut)
         actions.append(per_symbol(ctx, symbol, "liquidation", step, f"{symbol}: failed"))
     remaining = _still_held(ctx, only)
-    flat = not remaining and _broker_flat(ctx, only)
+    # Nothing was in play, so nothing was sent since reconcile read the balance (after the
+    # day's orders): that complete read confirms, and each list is read once (issue 16).
+    seen = read[0] if read and not in_play else None
+    flat = not remaining and _broker_flat(ctx, only, seen)
     if flat:
         log.info("liquidation complete: the broker holds nothing")
         return RoundReport(True, True, True, (), tuple(actions))
@@ -107,8 +113,9 @@ def _round(
     return RoundReport(True, False, False, remaining, tuple(actions))
 
 
-def _reconcile(ctx: ServiceContext) -> str:
+def _reconcile(ctx: ServiceContext, read: list[AccountBalance | None]) -> str:
     report = reconcile(ctx)
+    read.append(report.balance)
     return f"reconciled: {report.fixed} fixed"
 
 
@@ -187,11 +194,12 @@ def _still_held(ctx: ServiceContext, only: str | None) -> tuple[str, ...]:
     return tuple(t.symbol for t in held if only in (None, t.symbol))
 
 
-def _broker_flat(ctx: ServiceContext, only: str | None) -> bool:
-    """The broker's balance (complete) shows nothing held; a failed read proves nothing."""
+def _broker_flat(ctx: ServiceContext, only: str | None, seen: AccountBalance | None) -> bool:
+    """The broker's balance (complete; ``seen`` if this round already read it and sent
+    nothing since) shows nothing held; a failed read proves nothing."""
     try:
         with using_lane(Lane.LIQUIDATION):
-            balance = ctx.broker.balance()
+            balance = seen or ctx.broker.balance()
     except BrokerError as exc:
         log.warning("could not read the balance to confirm flat: %s", exc)
         return False

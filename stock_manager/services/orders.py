@@ -31,9 +31,11 @@ from stock_manager.domain.orders import (
     OrderType,
     Side,
 )
+from stock_manager.domain.risk import EntryProposal, Refusal
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.domain.trading_state import after_refusal
 from stock_manager.ports import Lane, UnitOfWork, using_lane
+from stock_manager.services.admission import Pricing, admit
 from stock_manager.services.clearing import Clearance, cancel_under_lease, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
@@ -58,6 +60,23 @@ class SendResult:
     outcome: Outcome
     order_id: int | None = None
     detail: str = ""
+    refusals: tuple[Refusal, ...] = ()  # the caps that refused an entry (SKIPPED)
+
+    @property
+    def summary(self) -> str:
+        """The outcome as a task returns it (Flower shows it): ``submitted``, ``skipped``, or
+        for an entry the caps refused, ``refused [max_positions,max_total_notional]``."""
+        if self.refusals:
+            return f"refused [{','.join(r.cap.value for r in self.refusals)}]"
+        return self.outcome.value
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Why an order may not be opened now; ``refusals`` name the caps an entry broke."""
+
+    detail: str
+    refusals: tuple[Refusal, ...] = ()
 
 
 def enter(
@@ -67,13 +86,25 @@ def enter(
     price: int,
     order_type: OrderType,
     strategy: str = "",
+    pricing: Pricing | None = None,
 ) -> SendResult:
-    """Open a position: FLAT -> ENTERING and a buy order, if entries are allowed now."""
+    """Open a position: FLAT -> ENTERING and a buy order, if it is admitted now
+    (``services/admission.py``: every cap, checked and reserved where the intent is written).
+    Without ``pricing`` a limit order is risked at its limit and a market-type one refused."""
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return SendResult(Outcome.BUSY, detail=f"{symbol} is busy")
         opened = _open(
-            ctx, lease, symbol, Side.BUY, quantity, price, order_type, OrderPurpose.ENTRY, strategy
+            ctx,
+            lease,
+            symbol,
+            Side.BUY,
+            quantity,
+            price,
+            order_type,
+            OrderPurpose.ENTRY,
+            strategy,
+            pricing or Pricing.at_limit(order_type, price),
         )
         if isinstance(opened, SendResult):
             return opened
@@ -141,13 +172,16 @@ def _open(
     order_type: OrderType,
     purpose: OrderPurpose,
     note: str,
+    pricing: Pricing | None = None,
 ) -> Order | SendResult:
     w = writer(ctx, lease)
     with ctx.uow as uow:
         trade = uow.symbols.get(symbol) or SymbolTrade(symbol)
-        opened = open_in(uow, w, ctx, trade, side, quantity, price, order_type, purpose, note)
-        if isinstance(opened, str):
-            return SendResult(Outcome.SKIPPED, detail=opened)
+        opened = open_priced_in(
+            uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, pricing, {}
+        )
+        if isinstance(opened, Refused):
+            return SendResult(Outcome.SKIPPED, detail=opened.detail, refusals=opened.refusals)
         uow.commit()
     return opened
 
@@ -164,15 +198,45 @@ def open_in(
     purpose: OrderPurpose,
     note: str,
     **changes: object,
-) -> Order | str:
+) -> Order | Refused:
     """Inside an open unit of work and under the symbol's lease: write the intent and move
-    the symbol, or return why not. A sell is for everything held; ``changes`` ride along on
-    the symbol's row (a mark taken in the same transaction)."""
+    the symbol, or return why not. A sell is for everything held; a buy is admitted at its
+    limit price (see :func:`open_priced_in`). ``changes`` ride along on the symbol's row (a
+    mark taken in the same transaction)."""
+    return open_priced_in(
+        uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, None, changes
+    )
+
+
+def open_priced_in(
+    uow: UnitOfWork,
+    w: Writer,
+    ctx: ServiceContext,
+    trade: SymbolTrade,
+    side: Side,
+    quantity: int,
+    price: int,
+    order_type: OrderType,
+    purpose: OrderPurpose,
+    note: str,
+    pricing: Pricing | None,
+    changes: dict[str, object],
+) -> Order | Refused:
+    """:func:`open_in`, a buy priced by ``pricing``: it is admitted (``admission.admit``:
+    every cap, under the day's lock) before its intent is written in the same transaction."""
     today = uow.orders.find(day=kst_date(w.at), symbol=trade.symbol)
     refusal = _refusal(uow, w, trade, today, side, order_type, ctx)
     if refusal:
-        return refusal
+        return Refused(refusal)
     buying = side is Side.BUY
+    reserve = 0
+    if buying:
+        pricing = pricing or Pricing.at_limit(order_type, price)
+        proposal = EntryProposal(trade.symbol, quantity, price, order_type)
+        refusals = admit(uow, ctx, w.at, proposal, pricing)
+        if refusals:
+            return Refused("; ".join(str(r) for r in refusals), tuple(refusals))
+        reserve = pricing.reserve_price
     event = SymbolEvent.BUY_SIGNAL if buying else SymbolEvent.EXIT_SIGNAL
     changes.update({"strategy": note} if buying else {"note": note})
     _, order = open_order(
@@ -186,6 +250,7 @@ def open_in(
         order_type,
         purpose,
         today,
+        reserve,
         **changes,
     )
     return order
@@ -200,15 +265,13 @@ def _refusal(
     order_type: OrderType,
     ctx: ServiceContext,
 ) -> str:
-    """Why this order may not be opened now, or ``""``."""
-    if order_type not in ctx.policy.order_types:
+    """Why this order may not be opened now, or ``""``: what concerns the symbol alone.
+    A buy's market state, order type and caps are admission's (``admission.admit``)."""
+    if side is Side.SELL and order_type not in ctx.policy.order_types:
         return f"order type {order_type.name} is not available in this environment"
     if any(o.status.may_be_live for o in today):
         return f"{trade.symbol} has an order that may be live"
     if side is Side.BUY:
-        market = uow.market.get(kst_date(w.at))
-        if not market.allows_entries:
-            return f"entries are blocked: market is {market.value}"
         if trade.state is not SymbolState.FLAT:
             return f"{trade.symbol} is {trade.state.value}, not FLAT"
         return ""

@@ -1,8 +1,10 @@
 """Price checks: marks and trailing levels for held symbols, and the exits they trigger.
 
-The 2-second poll quotes every held symbol in one batch; a tick from the stream runs the
-same evaluation for its symbol at once and exits in the same task. Marks are written under
-the symbol's lease (a busy symbol is skipped: whoever holds it is already acting on it).
+The 2-second poll quotes every held symbol in one batch and marks them all in one write
+(``SymbolRepository.mark_prices``): a mark changes no state, so it takes no lease and leaves
+version and fence alone. The exits it makes due are fanned out; each takes its symbol's lease
+and moves the state. A tick from the stream judges its symbol at once, under the lease, and
+exits in the same task.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
-from stock_manager.services.context import ServiceContext
+from stock_manager.services.context import ServiceContext, TradingPolicy
 from stock_manager.services.exit_orders import ExitChoice, choose_exit, learn_band
 from stock_manager.services.exposure import read_book
 from stock_manager.services.external import EXTERNAL_STRATEGY
@@ -41,6 +43,9 @@ HELD = (SymbolState.HOLDING, SymbolState.QUARANTINED)
 # An exit is judged on these too: a symbol still ENTERING (a buy partly filled) or EXITING (a
 # sell working or unresolved) holds shares that a stop must reach; clearing makes way.
 EXITABLE = (*HELD, SymbolState.ENTERING, SymbolState.EXITING)
+# How long a tick waits for a lease held by another task of the symbol (a mark takes a few
+# ms); a longer holder is acting on the symbol itself, and the tick expires in 3 s anyway.
+TICK_LEASE_WAIT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,11 @@ class PriceCheck:
 
 
 def check_prices(ctx: ServiceContext) -> PriceCheck:
-    """Quote held symbols, update marks, and return the exits due (the task fans them out)."""
+    """Quote held symbols, mark them in one batched write, and return the exits due (the
+    task fans them out). 1,000 held symbols: 34 multi-quotes and one ``UPDATE``.
+
+    Exits are judged from the values read before the quotes, marked with the quoted price;
+    a failed mark write is alerted and the exits still go out."""
     now = ctx.clock.now()
     with ctx.uow as uow:
         held = [t for t in uow.symbols.find(EXITABLE) if t.quantity > 0]
@@ -68,12 +77,14 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         return PriceCheck(0, (), False)
     with using_lane(Lane.EXIT):
         quotes = ctx.broker.quotes([t.symbol for t in held])
+    sane = {s: q for s, q in quotes.items() if _sane_quote(ctx, q, now)}  # others dropped
+    priced = {t.symbol: sane[t.symbol].price for t in held if t.symbol in sane}
+    guarded(ctx, "price marks", partial(_mark_all, ctx, priced), 0)
     exits = []
     for trade in held:
-        quote = quotes.get(trade.symbol)
-        if quote is None or not _sane_quote(ctx, quote, now):
+        if due or trade.symbol not in priced:
             continue
-        step = partial(_mark_and_judge, ctx, trade, quote.price, now, due)
+        step = partial(_exit_at, ctx, trade, priced[trade.symbol])
         plan = per_symbol(ctx, trade.symbol, "price check", step, None)
         if plan:
             exits.append(plan)
@@ -110,11 +121,11 @@ def sane_tick(ctx: ServiceContext, symbol: str, price: int) -> bool:
     return fault is None
 
 
-def _mark_and_judge(
-    ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime, due: bool
-) -> ExitPlan | None:
-    marked = mark(ctx, trade.symbol, price) or trade
-    return None if due else exit_due(ctx, marked, price, now)
+def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
+    with ctx.uow as uow:
+        marked = uow.symbols.mark_prices(priced)
+        uow.commit()
+    return marked
 
 
 def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
@@ -124,12 +135,15 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int) -> SendResult | None:
     The stream only forwards ticks that can change something (its ``TickGate``: a new high
     or an exit, judged from a snapshot of the ledger), so the lease is taken at once and the
     tick judged again from the ledger under it. A tick that changes nothing writes nothing;
-    the price checks keep ``last_price`` current every 2 s. An impossible price (outside the
-    day's band, not positive, off the grid) is dropped before anything (``sane_tick``); the
-    exit's order type follows the symbol's trading state (``exit_orders.choose_exit``)."""
+    the price checks keep ``last_price`` current every 2 s. An exit tick comes unpaced, so it
+    can arrive while the tick before it still holds the lease: it waits up to
+    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16). An impossible price
+    (outside the day's band, not positive, off the grid) is dropped before anything
+    (``sane_tick``); the exit's order type follows the symbol's trading state
+    (``exit_orders.choose_exit``)."""
     if not sane_tick(ctx, symbol, price):
         return None
-    with symbol_lease(ctx, symbol) as lease:
+    with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
         choice: ExitChoice | None = None
@@ -170,9 +184,10 @@ def _act_on_tick(
         if trade is None or trade.state not in EXITABLE:
             return _Acted()
         plan = _exit_at(ctx, trade, price)
-        if plan is None and price <= trade.high_water:
+        high = trade.marked(price).high_water
+        if plan is None and high <= trade.high_water:
             return _Acted()
-        mark = {"last_price": price, "high_water": max(trade.high_water, price)}
+        mark = {"last_price": price, "high_water": high}
         if plan is not None and (choice is None or choice.order is None):
             return _Acted(unpriced=plan)  # priced outside the transaction: a quote is read
         order = _open_exit(uow, w, ctx, trade, plan, mark, choice) if plan else None
@@ -186,7 +201,7 @@ def _act_on_tick(
 
 def _exit_at(ctx: ServiceContext, trade: SymbolTrade, price: int) -> ExitPlan | None:
     """The exit policy's verdict as if this price were marked (a new high counts)."""
-    marked = replace(trade, last_price=price, high_water=max(trade.high_water, price))
+    marked = trade.marked(price)
     return exit_due(ctx, marked, price, ctx.clock.now())
 
 
@@ -214,7 +229,7 @@ def _open_exit(
         f"{plan.reason.value} {plan.detail}".strip(),
         **mark,
     )
-    return None if isinstance(opened, str) else opened
+    return opened if isinstance(opened, Order) else None
 
 
 def _purpose(plan: ExitPlan) -> OrderPurpose:
@@ -243,30 +258,21 @@ def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
     )
 
 
-def mark(ctx: ServiceContext, symbol: str, price: int) -> SymbolTrade | None:
-    """Record the latest price and raise the high-water mark; ``None`` if busy or unknown."""
-    with symbol_lease(ctx, symbol) as lease:
-        if lease is None:
-            return None
-        w = writer(ctx, lease)
-        with ctx.uow as uow:
-            trade = uow.symbols.get(symbol)
-            if trade is None or (trade.last_price == price and trade.high_water >= price):
-                return trade
-            after = replace(trade, last_price=price, high_water=max(trade.high_water, price))
-            saved = save_symbol(uow, w, trade, after, "mark")
-            uow.commit()
-        return saved
-
-
 def exit_due(ctx: ServiceContext, trade: SymbolTrade, price: int, now: datetime) -> ExitPlan | None:
     """The exit policy's verdict for a symbol holding shares at ``price`` (strategy sells are
     the scan's), whatever orders it has in flight."""
+    return exit_verdict(ctx.trading, trade, price, now)
+
+
+def exit_verdict(
+    trading: TradingPolicy, trade: SymbolTrade, price: int, now: datetime
+) -> ExitPlan | None:
+    """:func:`exit_due` without the context: the pure decision the backtest shares."""
     if trade.state not in EXITABLE or trade.quantity <= 0:
         return None
-    if trade.strategy == EXTERNAL_STRATEGY and ctx.trading.external_holdings == "liquidate":
+    if trade.strategy == EXTERNAL_STRATEGY and trading.external_holdings == "liquidate":
         return ExitPlan(trade.symbol, ExitReason.EXTERNAL, "a holding the system did not open")
-    reason = ctx.trading.exits.evaluate(
+    reason = trading.exits.evaluate(
         trade.average_price, trade.high_water, price, trade.entered_at, now
     )
     if reason is None:

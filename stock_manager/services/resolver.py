@@ -52,18 +52,25 @@ class BrokerView:
     rows: tuple[BrokerOrder, ...]
     started_at: datetime
     symbol: str | None = None
+    order_no: str | None = None  # one order's read: complete for that order only
 
     def covers(self, symbol: str) -> bool:
-        return self.symbol is None or self.symbol == symbol
+        """Whether this read is complete for every order of ``symbol``."""
+        return self.order_no is None and (self.symbol is None or self.symbol == symbol)
 
 
-def read_view(ctx: ServiceContext, day: date, symbol: str | None = None) -> BrokerView:
-    """One complete read of the day's orders (narrowed to ``symbol``); ``BrokerReadIncomplete``
-    if the broker's list could not be read to its end."""
+def read_view(
+    ctx: ServiceContext, day: date, symbol: str | None = None, order_no: str | None = None
+) -> BrokerView:
+    """One complete read of the day's orders (narrowed to ``symbol``, and to one ODNO where
+    given); ``BrokerReadIncomplete`` if the broker's list could not be read to its end."""
     started = ctx.clock.now()
     with using_lane(Lane.SYNC):
-        rows = ctx.broker.orders(day, symbol=symbol)
-    return BrokerView(tuple(rows), started, symbol)
+        if order_no:
+            rows = ctx.broker.orders(day, symbol=symbol, order_no=order_no)
+        else:  # every Broker takes this form
+            rows = ctx.broker.orders(day, symbol=symbol)
+    return BrokerView(tuple(rows), started, symbol, order_no)
 
 
 def matches(order: Order, row: BrokerOrder, policy: LedgerPolicy) -> bool:

@@ -18,7 +18,7 @@ from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.orders import OrderType
-from stock_manager.domain.risk import affordable_quantity
+from stock_manager.domain.risk import RiskLimits, affordable_quantity
 from stock_manager.domain.trade import SymbolTrade
 from stock_manager.ports import Lane, using_lane
 from stock_manager.services.context import ScanPolicy, ServiceContext
@@ -94,16 +94,33 @@ def refusal(quote: Quote, policy: ScanPolicy) -> str:
 
 
 def _judge(ctx: ServiceContext, quotes: Sequence[Quote], book: Book, room: int) -> list[EntryPlan]:
-    plans: list[EntryPlan] = []
     budget = ctx.trading.risk.max_total_notional - book.total_notional
+
+    def signal_of(quote: Quote) -> tuple[Strategy, Signal] | None:
+        return per_symbol(ctx, quote.symbol, "scan", partial(_signal, ctx, quote), None)
+
+    return judge(quotes, room, budget, ctx.trading.risk, signal_of)
+
+
+def judge(
+    quotes: Sequence[Quote],
+    room: int,
+    budget: int,
+    risk: RiskLimits,
+    signal_of: Callable[[Quote], tuple[Strategy, Signal] | None],
+) -> list[EntryPlan]:
+    """The entries to plan, most turnover first, until ``room`` positions or ``budget`` won
+    are used up. ``signal_of`` asks the strategies about one quote (live: under the symbol's
+    lease with the broker's candles; the backtest: over recorded candles)."""
+    plans: list[EntryPlan] = []
     for quote in sorted(quotes, key=lambda q: q.turnover, reverse=True):
         if len(plans) >= room or budget <= 0:
             break
-        best = per_symbol(ctx, quote.symbol, "scan", partial(_signal, ctx, quote), None)
+        best = signal_of(quote)
         if best is None:
             continue
         strategy, signal = best
-        plan = _plan(ctx, quote, strategy.name, signal, budget)
+        plan = plan_entry(quote, strategy.name, signal, budget, risk)
         if plan is not None:
             plans.append(plan)
             budget -= plan.quantity * plan.price
@@ -113,23 +130,22 @@ def _judge(ctx: ServiceContext, quotes: Sequence[Quote], book: Book, room: int) 
 def _signal(ctx: ServiceContext, quote: Quote) -> tuple[Strategy, Signal] | None:
     with using_lane(Lane.SCAN):
         candles = ctx.broker.minute_candles(quote.symbol)
-    return _best_signal(ctx.trading.strategies, MarketView(quote, candles))
+    return best_signal(ctx.trading.strategies, MarketView(quote, candles))
 
 
-def _best_signal(
-    strategies: Sequence[Strategy], view: MarketView
-) -> tuple[Strategy, Signal] | None:
+def best_signal(strategies: Sequence[Strategy], view: MarketView) -> tuple[Strategy, Signal] | None:
+    """The most confident strategy that wants to buy, or ``None``."""
     signals = [(s, s.should_buy(view)) for s in strategies]
     acting = [(s, sig) for s, sig in signals if sig.act]
     return max(acting, key=lambda pair: pair[1].confidence) if acting else None
 
 
-def _plan(
-    ctx: ServiceContext, quote: Quote, strategy: str, signal: Signal, budget: int
+def plan_entry(
+    quote: Quote, strategy: str, signal: Signal, budget: int, risk: RiskLimits
 ) -> EntryPlan | None:
     """A marketable limit buy at the ask, sized to the per-symbol cap and the budget left."""
     price = min(round_to_tick(quote.ask or quote.price, Rounding.UP), quote.upper_limit)
-    quantity = affordable_quantity(price, min(ctx.trading.risk.max_notional_per_symbol, budget))
+    quantity = affordable_quantity(price, min(risk.max_notional_per_symbol, budget))
     if quantity <= 0:
         return None
     return EntryPlan(quote.symbol, quantity, price, OrderType.LIMIT, strategy, signal.reason)
@@ -155,5 +171,10 @@ def strategy_exits(ctx: ServiceContext) -> list[ExitPlan]:
 def _strategy_exit(ctx: ServiceContext, trade: SymbolTrade, strategy: Strategy) -> ExitPlan | None:
     with using_lane(Lane.SCAN):
         view = MarketView(ctx.broker.quote(trade.symbol), ctx.broker.minute_candles(trade.symbol))
+    return strategy_exit(strategy, view, trade)
+
+
+def strategy_exit(strategy: Strategy, view: MarketView, trade: SymbolTrade) -> ExitPlan | None:
+    """The held symbol's own strategy's sell verdict, as an exit plan."""
     signal = strategy.should_sell(view, Holding(trade.quantity, trade.average_price))
     return ExitPlan(trade.symbol, ExitReason.STRATEGY, signal.reason) if signal.act else None

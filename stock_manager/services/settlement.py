@@ -1,4 +1,6 @@
-"""The daily settlement: the cash the ledger says moved, against the broker's D+2 cash."""
+"""The daily settlement: the cash the ledger says moved, against the broker's D+2 cash, and
+the ledger's commission and tax against the broker's own figure for the day (inquire-balance
+``thdt_tlex_amt``). Either difference is an alert, never a silent pass."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ def settle_day(ctx: ServiceContext, day: date) -> DailySettlement:
         fills = uow.fills.for_day(day)
         opening = uow.market.opening_cash(day)
     with using_lane(Lane.SYNC):
-        closing = ctx.broker.balance().settled_cash_d2
+        balance = ctx.broker.balance()
+    closing = balance.settled_cash_d2
     settlement = DailySettlement(
         trading_day=day,
         buy_amount=sum(f.notional for f in fills if f.side is Side.BUY),
@@ -23,6 +26,7 @@ def settle_day(ctx: ServiceContext, day: date) -> DailySettlement:
         commission=sum(f.commission for f in fills),
         tax=sum(f.tax for f in fills),
         broker_cash_change=None if opening is None else closing - opening,
+        broker_costs=balance.costs_today,
     )
     with ctx.uow as uow:
         uow.reports.save_settlement(settlement)
@@ -36,6 +40,18 @@ def settle_day(ctx: ServiceContext, day: date) -> DailySettlement:
                 f"ledger net cash flow {settlement.net_cash_flow:+,} won, "
                 f"broker D+2 cash change {settlement.broker_cash_change:+,} won: "
                 f"difference {settlement.difference:+,} won",
+            )
+        )
+    if settlement.costs_difference:
+        ctx.notifier.send(
+            Notice(
+                "settlement_costs_difference",
+                "warning",
+                f"Settlement {day}: fees and tax differ from the broker's",
+                f"ledger commission {settlement.commission:,} + tax {settlement.tax:,} won, "
+                f"broker {settlement.broker_costs:,} won (thdt_tlex_amt): difference "
+                f"{settlement.costs_difference:+,} won. Check COMMISSION_RATE, "
+                "ETP_COMMISSION_RATE, SELL_TAX_RATE, FEE_ROUNDING and FEE_BASIS.",
             )
         )
     return settlement

@@ -1,9 +1,10 @@
 """Order sync: the broker's daily order history applied to every unsettled order.
 
-The same code serves the 3-second poll, the stream's execution notices, reconciliation and
-the lease sweep: facts are cumulative, so applying them twice changes nothing. An order
-still NEW when we hold its symbol's lease was written by a worker that lost its lease
-before recording the send: it becomes UNKNOWN and goes to the resolver.
+The same code serves the 3-second poll, reconciliation, the lease sweep and what an
+execution notice cannot say by itself (``services/notices.py``: one order's read): facts
+are cumulative, so applying them twice changes nothing. An order still NEW when we hold its
+symbol's lease was written by a worker that lost its lease before recording the send: it
+becomes UNKNOWN and goes to the resolver.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import partial
 
-from stock_manager.domain.broker import BrokerOrder, ExecutionNotice
+from stock_manager.domain.broker import BrokerOrder
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderEvent, OrderStatus
 from stock_manager.ports import UnitOfWork
@@ -45,22 +46,23 @@ def broker_orders(ctx: ServiceContext, day: date) -> list[BrokerOrder]:
 
 def sync_orders(ctx: ServiceContext) -> SyncResult:
     """Apply the broker's history to every unsettled order of the day, symbol by symbol, each
-    from a complete read narrowed to that symbol (a busy paper day is 15 rows a page)."""
-    day = kst_date(ctx.clock.now())
+    from a complete read narrowed to that symbol (a busy paper day is 15 rows a page).
+
+    A working order changed less than ``notice_grace`` ago is left to the execution notices
+    (they bring its fills without a read); undecided orders and pending cancels never are."""
+    now = ctx.clock.now()
     with ctx.uow as uow:
-        pending = uow.orders.find(day=day, statuses=UNSETTLED)
-    if not pending:
+        pending = uow.orders.find(day=kst_date(now), statuses=UNSETTLED)
+    due = {o.symbol for o in pending if not _left_to_notices(o, now, ctx.policy.notice_grace)}
+    if not due:
         return SyncResult(0, 0)
-    return sync_symbols(ctx, {o.symbol for o in pending})
+    return sync_symbols(ctx, due)
 
 
-def on_execution_notice(ctx: ServiceContext, notice: ExecutionNotice) -> SyncResult:
-    """A notice says something happened to one of the symbol's orders: fetch the facts.
-
-    KIS notices carry no cumulative quantity, so they are not applied by themselves; the
-    broker's history is, through the same path as the poll, which keeps fills idempotent.
-    """
-    return sync_symbols(ctx, {notice.symbol})
+def _left_to_notices(order: Order, now: datetime, grace: timedelta) -> bool:
+    changed = order.updated_at or order.created_at
+    working = order.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+    return working and changed is not None and now - changed < grace
 
 
 def sync_symbols(
@@ -90,18 +92,31 @@ def sync_under_lease(ctx: ServiceContext, lease: HeldLease) -> int:
     return _sync_symbol(ctx, lease, None)[1]
 
 
-def _sync_symbol(ctx: ServiceContext, lease: HeldLease, view: BrokerView | None) -> tuple[int, int]:
+def sync_order_under_lease(ctx: ServiceContext, lease: HeldLease, order_no: str) -> int:
+    """Sync the one order ``order_no`` of ``lease``'s symbol from a read narrowed to it
+    (complete for that order, and proof of nothing else); how many orders moved."""
+    return _sync_symbol(ctx, lease, None, order_no)[1]
+
+
+def _sync_symbol(
+    ctx: ServiceContext, lease: HeldLease, view: BrokerView | None, order_no: str | None = None
+) -> tuple[int, int]:
     day = kst_date(ctx.clock.now())
+
+    def unsettled(uow: UnitOfWork) -> list[Order]:
+        found = uow.orders.find(day=day, symbol=lease.symbol, statuses=UNSETTLED)
+        return [o for o in found if order_no in (None, o.broker_order_no)]
+
     with ctx.uow as uow:
-        orders = uow.orders.find(day=day, symbol=lease.symbol, statuses=UNSETTLED)
+        orders = unsettled(uow)
     if not orders:
         return 0, 0
     if view is None or not view.covers(lease.symbol):
-        view = read_view(ctx, day, lease.symbol)
+        view = read_view(ctx, day, lease.symbol, order_no)
     w = writer(ctx, lease)
     by_number = {r.broker_order_no: r for r in view.rows}
     with ctx.uow as uow:
-        orders = uow.orders.find(day=day, symbol=lease.symbol, statuses=UNSETTLED)
+        orders = unsettled(uow)
         changed = sum(_settle(ctx, uow, w, order, by_number, view) for order in orders)
         uow.commit()
     send_notices(ctx, w)

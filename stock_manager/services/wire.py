@@ -21,6 +21,8 @@ def notice_to_wire(n: ExecutionNotice) -> dict[str, Any]:
         "price": n.price,
         "at": n.at.isoformat(),
         "order_quantity": n.order_quantity,
+        "accept_only": n.accept_only,
+        "sequence": n.sequence,
     }
 
 
@@ -36,4 +38,6 @@ def notice_from_wire(d: dict[str, Any]) -> ExecutionNotice:
         price=int(d["price"]),
         at=datetime.fromisoformat(d["at"]),
         order_quantity=int(d.get("order_quantity", 0)),
+        accept_only=bool(d.get("accept_only", False)),
+        sequence=int(d.get("sequence", 0)),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stock_manager.domain.fees import FeeSchedule, TradeCosts
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.orders import Side
 
 
@@ -45,8 +46,11 @@ class Holding:
 
 
 class Account:
-    def __init__(self, cash: int, fees: FeeSchedule) -> None:
+    def __init__(
+        self, cash: int, fees: FeeSchedule, kinds: dict[str, InstrumentKind] | None = None
+    ) -> None:
         self.fees = fees
+        self.kinds = kinds or {}  # ETFs and ETNs: their commission, no sale tax
         self.deposit = cash  # D+0
         self.net_trades = 0  # today's trade cash, signed, fees and tax included
         self.bought = self.sold = self.commission = self.tax = 0
@@ -63,13 +67,16 @@ class Account:
             held = self.holdings[symbol] = Holding(symbol, name)
         return held
 
-    def buy_cost(self, notional: int) -> int:
-        return self.fees.buy_cash_needed(notional)
+    def kind(self, symbol: str) -> InstrumentKind:
+        return self.kinds.get(symbol, InstrumentKind.STOCK)
+
+    def buy_cost(self, notional: int, symbol: str = "") -> int:
+        return self.fees.buy_cash_needed(notional, self.kind(symbol))
 
     def apply_fill(self, symbol: str, name: str, side: Side, qty: int, price: int) -> TradeCosts:
         """Book one execution; return the commission and tax it cost."""
         notional = qty * price
-        costs = self.fees.costs(side, notional)
+        costs = self.fees.costs(side, notional, self.kind(symbol))
         held = self.holding(symbol, name)
         self.commission += costs.commission
         self.tax += costs.tax

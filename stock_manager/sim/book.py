@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.krx import PriceLimits, tick_size
 
 LEVELS = 10
@@ -46,25 +47,25 @@ class Book:
         return (self.asks, self.ask_qty) if buy else (self.bids, self.bid_qty)
 
 
-def up(price: int) -> int:
-    return price + tick_size(price)
+def up(price: int, kind: InstrumentKind = InstrumentKind.STOCK) -> int:
+    return price + tick_size(price, kind)
 
 
-def down(price: int) -> int:
-    return price - tick_size(price - 1) if price > 1 else 0
+def down(price: int, kind: InstrumentKind = InstrumentKind.STOCK) -> int:
+    return price - tick_size(price - 1, kind) if price > 1 else 0
 
 
-def nearest_tick(price: float) -> int:
-    """The on-tick price nearest to ``price`` (at least 1 won)."""
+def nearest_tick(price: float, kind: InstrumentKind = InstrumentKind.STOCK) -> int:
+    """The on-tick price nearest to ``price`` (at least 1 won) on ``kind``'s grid."""
     whole = max(1, int(price))
-    tick = tick_size(whole)
+    tick = tick_size(whole, kind)
     lower = whole - whole % tick
     return lower + tick if price - lower >= tick / 2 else lower
 
 
 def to_tick(price: float, limits: PriceLimits) -> int:
-    """The nearest on-tick price, kept inside the day's limits."""
-    return min(limits.upper, max(limits.lower, nearest_tick(price)))
+    """The nearest on-tick price (the limits' instrument grid), kept inside the limits."""
+    return min(limits.upper, max(limits.lower, nearest_tick(price, limits.kind)))
 
 
 def _mix(value: int) -> int:
@@ -81,10 +82,11 @@ def _size(salt: int, level: int, base: float) -> int:
 def build_book(
     last: int, buyer_initiated: bool, limits: PriceLimits, base_qty: float, salt: int
 ) -> Book:
+    kind = limits.kind
     if buyer_initiated:
-        ask, bid = last, down(last)
+        ask, bid = last, down(last, kind)
     else:
-        ask, bid = up(last), last
+        ask, bid = up(last, kind), last
     asks, ask_qty, bids, bid_qty = [], [], [], []
     for level in range(LEVELS):
         on_ask = 0 < ask <= limits.upper
@@ -93,6 +95,6 @@ def build_book(
         on_bid = bid > 0 and bid >= limits.lower
         bids.append(bid if on_bid else 0)
         bid_qty.append(_size(salt, level + LEVELS, base_qty) if on_bid else 0)
-        ask = up(ask) if on_ask else 0
-        bid = down(bid) if on_bid else 0
+        ask = up(ask, kind) if on_ask else 0
+        bid = down(bid, kind) if on_bid else 0
     return Book(asks, ask_qty, bids, bid_qty)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 import sys
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,13 @@ def _options(fn: Any) -> Any:
         click.option("--symbols-file", type=click.Path(exists=True, path_type=Path)),
         click.option("--seed", type=int, default=42, show_default=True),
         click.option("--session-minutes", type=float, help="Open a session now for N minutes."),
+        click.option(
+            "--session-delay",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="Seconds until a --session-minutes session opens.",
+        ),
         click.option("--open", "session_open", callback=_clock_time, help="HH:MM[:SS] KST."),
         click.option(
             "--close",
@@ -125,6 +132,14 @@ def _options(fn: Any) -> Any:
         ),
         click.option("--no-vi", is_flag=True, help="Model no volatility interruptions."),
         click.option(
+            "--replay-data",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            help="Replay a recorded day from this market-data directory (docs/market-data.md).",
+        ),
+        click.option("--replay-date", help="The recorded day to replay (YYYY-MM-DD)."),
+        click.option("--replay-from", callback=_clock_time, help="Window start, HH:MM KST."),
+        click.option("--replay-to", callback=_clock_time, help="Window end (exclusive), HH:MM."),
+        click.option(
             "--accept-inqr-dvsn-02",
             is_flag=True,
             help="inquire-balance: accept INQR_DVSN=02 (refused with OPSQ2001 by default).",
@@ -135,7 +150,29 @@ def _options(fn: Any) -> Any:
     return fn
 
 
+def _replay(options: dict[str, Any]) -> None:
+    """Load the recorded day into ``options["replay"]``; its session is the window, each
+    recorded minute one candle (unless the session is given explicitly)."""
+    root = options.pop("replay_data", None)
+    day, start, end = (options.pop(k, None) for k in ("replay_date", "replay_from", "replay_to"))
+    if root is None:
+        return
+    if day is None:
+        raise SimConfigError("--replay-data needs --replay-date")
+    from stock_manager.replay.day import ReplayDataError, load_day
+
+    try:
+        recorded = load_day(root, date.fromisoformat(day), start, end)
+    except (ReplayDataError, ValueError) as exc:
+        raise SimConfigError(str(exc)) from exc
+    options["replay"] = recorded.recorded()
+    if options.get("session_open") is None and options.get("session_minutes") is None:
+        options["session_minutes"] = recorded.minutes * options["candle_seconds"] / 60
+    options["history_candles"] = 0
+
+
 def build_config(options: dict[str, Any]) -> SimConfig:
+    _replay(options)
     faults = parse_faults(options.pop("faults_spec", None))
     lenient = options.pop("lenient", False)
     ping = options.pop("ping_interval")

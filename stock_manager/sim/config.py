@@ -16,6 +16,7 @@ from typing import Literal
 from stock_manager.config import SIM_APP_KEY, SIM_APP_SECRET
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.sim.faults import FaultProfile
+from stock_manager.sim.recorded import RecordedDay
 from stock_manager.sim.vi import ViSettings
 
 Dialect = Literal["paper", "live"]
@@ -79,6 +80,7 @@ class SimConfig:
     # Session: ``session_minutes`` opens a compressed session now; otherwise explicit times,
     # otherwise the regular KRX day (09:00 continuous, 15:20 closing call, 15:30 close).
     session_minutes: float | None = None
+    session_delay: float = 0.0  # a compressed session opens this many seconds after start
     session_open: time | None = None
     session_close: time | None = None
     auction_end: time | None = None
@@ -107,6 +109,9 @@ class SimConfig:
     accept_inqr_dvsn_02: bool = False
     max_catchup_seconds: float = 2.0  # a stalled market skips, not replays, older trades
     vi: ViSettings = field(default_factory=ViSettings)  # volatility interruptions (⚠ values)
+    # A recorded day to replay instead of the random walk: its symbols are the universe and
+    # its minute ``m`` plays as candle ``m`` of the session (``stock_manager.sim.recorded``).
+    replay: RecordedDay | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -142,6 +147,8 @@ class SimConfig:
         problems = []
         if not ACCOUNT_RE.match(self.account):
             problems.append(f"account must look like 12345678-01, got {self.account!r}")
+        if self.session_delay < 0:
+            problems.append("session_delay must not be negative")
         if not self.app_key or not self.app_secret or not self.hts_id:
             problems.append("app_key, app_secret and hts_id must not be empty")
         return problems

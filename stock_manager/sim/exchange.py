@@ -51,7 +51,13 @@ class Exchange:
     def _build_market(self, now: datetime) -> None:
         config = self.config
         self.session: TradingSession = build_session(config, now)
-        specs = load_universe(config.symbols, config.seed, config.symbols_file)
+        replay = config.replay
+        recorded = {s.spec.code: s for s in replay.symbols} if replay else {}
+        specs = (
+            [s.spec for s in recorded.values()]
+            if replay
+            else load_universe(config.symbols, config.seed, config.symbols_file)
+        )
         self.markets = {
             spec.code: SymbolMarket(
                 spec,
@@ -61,13 +67,15 @@ class Exchange:
                 config.candle_seconds,
                 config.tick_interval,
                 config.history_candles,
+                recorded.get(spec.code),
             )
             for spec in specs
         }
         self._schedule_from(now)
 
     def _build_account(self, cash: int) -> None:
-        self.account = Account(cash, self.config.fees)
+        kinds = {code: market.spec.kind for code, market in self.markets.items()}
+        self.account = Account(cash, self.config.fees, kinds)
         self.matching = Matching(self.config, self.account, self.markets, self._notify, self.faults)
 
     def _schedule_from(self, now: datetime) -> None:
@@ -127,9 +135,9 @@ class Exchange:
         if market.halted or market.vi is not None:
             return None
         checked = market.forced_vi or not market.forced  # a test's forced path may skip VIs
-        price, multiplier = market.next_price()
+        price, multiplier = market.draw(ts)
         vi = None
-        if checked:
+        if checked and self.config.replay is None:  # a replayed day trades as recorded
             vi = trigger(self.config.vi, market.last, market.vi_reference, price, ts, self._vi_rng)
         if vi is not None:
             market.vi = vi
@@ -195,7 +203,7 @@ class Exchange:
         moves too far sets off a VI instead of trading."""
         market = self.markets[symbol]
         limits = market.limits
-        bad = [p for p in prices if not (is_on_tick(p) and limits.contains(p))]
+        bad = [p for p in prices if not (is_on_tick(p, limits.kind) and limits.contains(p))]
         if bad:
             raise ValueError(f"prices {bad} are off tick or outside {limits.lower}..{limits.upper}")
         market.force(prices, hold, vi)
@@ -268,12 +276,14 @@ class Exchange:
             {
                 "symbol": m.code,
                 "name": m.spec.name,
+                "instrument": m.spec.instrument,
+                "multiple": m.spec.multiple,
                 "last": m.last,
                 "prev_close": m.prev_close,
                 "upper": m.limits.upper,
                 "lower": m.limits.lower,
                 "volume": m.volume,
-                "regime": m.params.regime.value,
+                "regime": "recorded" if m.recorded else m.params.regime.value,
                 "vi": m.vi.kind if m.vi else None,
                 "halted": m.halted,
             }

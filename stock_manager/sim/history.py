@@ -109,3 +109,66 @@ def intraday_backfill(
             CandleBar(prices[0], max(prices), min(prices), prices[-1], max(1, int(volume)))
         )
     return candles
+
+
+def minute_bridge(rng: random.Random, bar: DailyBar, count: int) -> list[CandleBar]:
+    """``count`` minute candles that add up to ``bar``: its open first, its close last, its
+    high and low reached, its volume split among them (a past day's minute chart).
+
+    A random walk pinned to the open and the close, then stretched above the body (open to
+    close) to reach the high and below it to reach the low; prices on the nearest tick.
+    """
+    steps = 2 * count  # two steps a candle: open -> middle -> close
+    walk = [0.0]
+    for _ in range(steps):
+        walk.append(walk[-1] + rng.gauss(0.0, 1.0))
+    span = max(bar.high - bar.low, 1) / (2 * math.sqrt(steps))
+    points = [
+        bar.open + (bar.close - bar.open) * i / steps + (w - walk[-1] * i / steps) * span
+        for i, w in enumerate(walk)
+    ]
+    prices = [nearest_tick(p) for p in _stretch(points, bar)]
+    prices[0], prices[-1] = bar.open, bar.close
+    volumes = _split(rng, bar.volume, count)
+    candles = []
+    for k in range(count):
+        part = prices[2 * k : 2 * k + 3]
+        candles.append(CandleBar(part[0], max(part), min(part), part[-1], volumes[k]))
+    return _with_extremes(rng, candles, bar)
+
+
+def _stretch(points: list[float], bar: DailyBar) -> list[float]:
+    """Map the walk's excursions above/below the body onto [body, high] and [low, body]."""
+    top, bottom = max(bar.open, bar.close), min(bar.open, bar.close)
+    most, least = max(points), min(points)
+    up = (bar.high - top) / (most - top) if most > top else 0.0
+    down = (bottom - bar.low) / (bottom - least) if least < bottom else 0.0
+    return [
+        top + (p - top) * up if p > top else bottom - (bottom - p) * down if p < bottom else p
+        for p in points
+    ]
+
+
+def _with_extremes(rng: random.Random, candles: list[CandleBar], bar: DailyBar) -> list[CandleBar]:
+    """Where the walk never left the body, a wick in some candle reaches the high/low."""
+    if max(c.high for c in candles) < bar.high:
+        k = rng.randrange(len(candles))
+        c = candles[k]
+        candles[k] = CandleBar(c.open, bar.high, c.low, c.close, c.volume)
+    if min(c.low for c in candles) > bar.low:
+        k = rng.randrange(len(candles))
+        c = candles[k]
+        candles[k] = CandleBar(c.open, c.high, bar.low, c.close, c.volume)
+    return candles
+
+
+def _split(rng: random.Random, total: int, count: int) -> list[int]:
+    """``total`` shares over ``count`` minutes, heavier at the open and the close."""
+    weights = [
+        (1.0 + 2.0 * ((k - count / 2) / (count / 2)) ** 2) * rng.lognormvariate(0.0, 0.5)
+        for k in range(count)
+    ]
+    scale = total / sum(weights)
+    shares = [int(w * scale) for w in weights]
+    shares[-1] += total - sum(shares)
+    return shares

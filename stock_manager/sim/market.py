@@ -8,10 +8,12 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from stock_manager.domain.krx import price_limits
+from stock_manager.domain.krx import instrument_limits
 from stock_manager.sim.book import Book, build_book, to_tick
 from stock_manager.sim.history import DailyBar, daily_bars, intraday_backfill
+from stock_manager.sim.prices import PriceSource, RandomWalk
 from stock_manager.sim.process import PriceProcess, ProcessParams, draw_params
+from stock_manager.sim.recorded import RecordedPrices, RecordedSymbol
 from stock_manager.sim.universe import SymbolSpec
 from stock_manager.sim.vi import Interruption
 
@@ -43,7 +45,10 @@ class Trade:
 
 
 class SymbolMarket:
-    """State of one symbol today; ``trade`` produces the next simulated trade."""
+    """State of one symbol today; ``trade`` produces the next simulated trade.
+
+    Prices come from the seeded random walk, or from ``recorded`` minutes (a replay: no
+    generated history, every symbol trades every ``tick_interval`` seconds)."""
 
     def __init__(
         self,
@@ -54,6 +59,7 @@ class SymbolMarket:
         candle_seconds: float,
         tick_interval: float,
         history_candles: int,
+        recorded: RecordedSymbol | None = None,
     ) -> None:
         self.spec = spec
         self.code = spec.code
@@ -61,8 +67,9 @@ class SymbolMarket:
         self.params: ProcessParams = draw_params(
             random.Random(f"{seed}:{spec.code}:p"), spec.prev_close
         )
-        self.limits = price_limits(spec.prev_close)
-        self.interval = tick_interval * self.params.interval_factor
+        self.limits = instrument_limits(spec.prev_close, spec.as_instrument())
+        factor = 1.0 if recorded else self.params.interval_factor
+        self.interval = tick_interval * factor
         self.candle_seconds = candle_seconds
         self.anchor = anchor
         self._anchor_ts = anchor.timestamp()
@@ -78,16 +85,23 @@ class SymbolMarket:
         )
         self.candles: list[Candle] = []
         self._reset_day(rng.gauss(0.0, 0.01))
-        self._backfill(start, history_candles)
         steps = candle_seconds / self.interval
-        self.process = PriceProcess(
-            self.params,
-            random.Random(f"{seed}:{spec.code}:live"),
-            self.last,
-            steps,
-            self.limits.lower,
-            self.limits.upper,
-        )
+        self.process: PriceSource
+        self.recorded = recorded is not None
+        if recorded is not None:
+            self.open = self.last = self.high = self.low = recorded.bars[0].open
+            self.process = RecordedPrices(recorded, seed, self._anchor_ts, candle_seconds, steps)
+        else:
+            self._backfill(start, history_candles)
+            walk = PriceProcess(
+                self.params,
+                random.Random(f"{seed}:{spec.code}:live"),
+                self.last,
+                steps,
+                self.limits.lower,
+                self.limits.upper,
+            )
+            self.process = RandomWalk(walk, self.limits)
         self.trade_index = 0
         self.forced: deque[int] = deque()
         self.hold = False
@@ -143,20 +157,24 @@ class SymbolMarket:
         self.amount += amount
 
     # -- trading -------------------------------------------------------------------------------
-    def next_price(self) -> tuple[int, float]:
+    def next_price(self, ts: float) -> tuple[int, float]:
         if self.forced:
             price = self.forced.popleft()
             self.process.reset(price)
             return price, 1.0
         if self.hold:
             return self.last, 1.0
-        log_price, multiplier = self.process.step(self.trade_index)
-        return to_tick(math.exp(log_price), self.limits), multiplier
+        return self.process.step(self.trade_index, ts)
 
     def trade(self, ts: float, at: datetime, auction: bool = False) -> Trade:
         """Produce and record the next trade at ``at`` (``ts`` is its POSIX time)."""
-        price, multiplier = self.next_price()
+        price, multiplier = self.draw(ts)
         return self.trade_at(ts, at, price, multiplier, auction)
+
+    def draw(self, ts: float) -> tuple[int, float]:
+        """The next trade's price and size multiplier (counts the trade: the walk needs it)."""
+        self.trade_index += 1
+        return self.next_price(ts)
 
     def trade_at(
         self,
@@ -168,8 +186,8 @@ class SymbolMarket:
         extra_qty: int = 0,
     ) -> Trade:
         """Record a trade at ``price`` (``extra_qty``: counterparties an auction brings)."""
-        self.trade_index += 1
-        qty = extra_qty + self.process.trade_qty(multiplier * (AUCTION_VOLUME if auction else 1.0))
+        volume = multiplier * (AUCTION_VOLUME if auction else 1.0)
+        qty = extra_qty + self.process.trade_qty(volume, ts)
         moved = price != self.last
         buyer = price > self.last if moved else self.process.rng.random() < 0.5
         trade = Trade(self.code, price, qty, at, buyer, auction)

@@ -68,7 +68,7 @@ class Matching:
     # -- queries -----------------------------------------------------------------------------
     def reserved_cash(self) -> int:
         return sum(
-            self.account.buy_cost(order.remaining * order.reserve_price)
+            self.account.buy_cost(order.remaining * order.reserve_price, order.symbol)
             for orders in self.open_orders.values()
             for order in orders
             if order.is_buy
@@ -103,7 +103,7 @@ class Matching:
         if ord_dvsn not in self.config.dialect.order_types:
             raise Rejection(Msg.BAD_ORDER_TYPE, ord_dvsn)
         if ord_dvsn in PRICED_TYPES:
-            if not (is_on_tick(price) and market.limits.contains(price)):
+            if not (is_on_tick(price, market.limits.kind) and market.limits.contains(price)):
                 raise Rejection(Msg.BAD_PRICE, str(price))
             return price
         if ord_dvsn in MARKET_TYPES:
@@ -126,7 +126,7 @@ class Matching:
                 raise Rejection(Msg.NO_SELLABLE, market.code)
             return 0
         reserve = market.limits.upper if limit is None else limit
-        if self.account.buy_cost(qty * reserve) > self.buying_power() + released:
+        if self.account.buy_cost(qty * reserve, market.code) > self.buying_power() + released:
             raise Rejection(Msg.NO_CASH)
         return reserve
 
@@ -233,7 +233,9 @@ class Matching:
         changed = OrderRequest(original.symbol, original.side, req.ord_dvsn, qty, req.price)
         limit = self._limit(market, original.side, req.ord_dvsn, req.price)
         released = (
-            qty if not original.is_buy else self.account.buy_cost(qty * original.reserve_price)
+            qty
+            if not original.is_buy
+            else self.account.buy_cost(qty * original.reserve_price, original.symbol)
         )
         reserve = self._check_funds(market, original.side, qty, limit, released)
         order = self._new_record(OrderKind.MODIFY, original, market, changed, limit, now)

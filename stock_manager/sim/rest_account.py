@@ -125,11 +125,11 @@ def balance(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     )
 
 
-def max_qty(ex: Exchange, price: int, power: int) -> int:
+def max_qty(ex: Exchange, price: int, power: int, symbol: str = "") -> int:
     if price <= 0 or power <= 0:
         return 0
     qty = power // price
-    while qty > 0 and ex.account.buy_cost(qty * price) > power:
+    while qty > 0 and ex.account.buy_cost(qty * price, symbol) > power:
         qty -= 1
     return qty
 
@@ -146,7 +146,7 @@ def psbl_order(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         market_type = req.get("ORD_DVSN").strip() in ("01", "13", "14")
         price = market.limits.upper if market_type else market.last
     power = max(0, ex.matching.buying_power())
-    qty = max_qty(ex, price, power)
+    qty = max_qty(ex, price, power, symbol)
     sold_net = max(0, ex.account.sold - ex.account.tax)
     output = {
         "ord_psbl_cash": power,

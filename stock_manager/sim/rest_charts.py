@@ -8,6 +8,8 @@ and their users' reports, not observed at KIS): a start date before year 1
 
 from __future__ import annotations
 
+import functools
+import random
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +19,7 @@ from stock_manager.sim.clock import hhmmss
 from stock_manager.sim.envelope import KisReply, ok
 from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.fields import change_rate, diff_sign, pct
-from stock_manager.sim.history import DailyBar
+from stock_manager.sim.history import CandleBar, DailyBar, minute_bridge
 from stock_manager.sim.market import SymbolMarket
 from stock_manager.sim.messages import InputError, Msg
 from stock_manager.sim.request import KisRequest, digits
@@ -199,16 +201,75 @@ def minute_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
 def time_daily_chart(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     """FHKST03010230 주식일별분봉조회: one day's minute candles up to FID_INPUT_HOUR_1.
 
-    ``FID_INPUT_DATE_1`` picks the day. The simulator keeps minute candles for its own trading
-    day only: an earlier day answers no rows (KIS keeps a year) ⚠, a later one today's.
+    ``FID_INPUT_DATE_1`` picks the day: the simulator's own trading day answers its candles;
+    a day of its daily history answers that day's regular-session minutes (09:00-15:19 and
+    the closing call at 15:30), generated to add up to the day's daily bar; any other day
+    answers no rows (KIS keeps about a year) ⚠.
     """
     market = _market(ex, req)
     day = _date(req, "FID_INPUT_DATE_1", blank=ex.trading_day)
-    cutoff = _cutoff(req, req.now)
     if market is None:
         return ok(ex.config.env, Msg.QUOTE_OK, output1={}, output2=[])
-    rows = [] if day < ex.trading_day else _minute_rows(market, cutoff, MAX_DAY_MINUTE_ROWS)
+    if day >= ex.trading_day:
+        rows = _minute_rows(market, _cutoff(req, req.now), MAX_DAY_MINUTE_ROWS)
+    else:
+        rows = _past_rows(ex, market, day, _past_cutoff(req, day))
     return ok(ex.config.env, Msg.QUOTE_OK, output1=_summary(market), output2=rows)
+
+
+PAST_DAY_MINUTES = 380  # 09:00 .. 15:19; the closing call's candle follows at 15:30
+
+
+def _past_cutoff(req: KisRequest, day: date) -> datetime:
+    text = req.require("FID_INPUT_HOUR_1").strip()
+    if text in ("", "000000"):
+        return datetime.combine(day, time(23, 59, 59), tzinfo=KST)
+    if len(text) != 6 or not digits(text):
+        raise InputError("FID_INPUT_HOUR_1")
+    try:
+        hour = time(int(text[:2]), int(text[2:4]), int(text[4:]))
+    except ValueError as exc:
+        raise InputError("FID_INPUT_HOUR_1") from exc
+    return datetime.combine(day, hour, tzinfo=KST)
+
+
+@functools.lru_cache(maxsize=512)  # a download asks for each day ~4 times, one page each
+def _past_candles(seed: int, code: str, bar: DailyBar) -> list[CandleBar]:
+    rng = random.Random(f"{seed}:{code}:m:{bar.day.isoformat()}")
+    return minute_bridge(rng, bar, PAST_DAY_MINUTES + 1)
+
+
+def _past_rows(
+    ex: Exchange, market: SymbolMarket, day: date, cutoff: datetime
+) -> list[dict[str, Any]]:
+    bar = next(
+        (b for b in market.daily(ex.trading_day, ex.config.history_days) if b.day == day), None
+    )
+    if bar is None:
+        return []
+    candles = _past_candles(market.seed, market.code, bar)
+    opening = datetime.combine(day, time(9), tzinfo=KST)
+    starts = [opening + timedelta(minutes=k) for k in range(PAST_DAY_MINUTES)]
+    starts.append(datetime.combine(day, time(15, 30), tzinfo=KST))
+    rows: list[dict[str, Any]] = []
+    for start, c in reversed(list(zip(starts, candles, strict=True))):
+        if start > cutoff:
+            continue
+        rows.append(
+            {
+                "stck_bsop_date": start.strftime("%Y%m%d"),
+                "stck_cntg_hour": hhmmss(start),
+                "stck_prpr": c.close,
+                "stck_oprc": c.open,
+                "stck_hgpr": c.high,
+                "stck_lwpr": c.low,
+                "cntg_vol": c.volume,
+                "acml_tr_pbmn": c.volume * (c.high + c.low + c.close) // 3,
+            }
+        )
+        if len(rows) == MAX_DAY_MINUTE_ROWS:
+            break
+    return rows
 
 
 def _minute_rows(market: SymbolMarket, cutoff: datetime, limit: int) -> list[dict[str, Any]]:

@@ -175,7 +175,7 @@ def search_stock_info(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
         "crfd_item_yn": "N",
         "elec_scty_yn": "Y",
         "issu_istt_cd": "",
-        "etf_chas_erng_rt_dbnb": "0",
+        "etf_chas_erng_rt_dbnb": f"{spec.multiple:.2f}" if spec.instrument == "ETF" else "0",
         "stln_int_rt_dvsn_cd": "",
         "frnr_psnl_lmt_rt": "0.00",
         "lstg_rqsr_issu_istt_cd": "",

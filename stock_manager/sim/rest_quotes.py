@@ -25,12 +25,18 @@ def _symbol(req: KisRequest, exchange: Exchange, suffix: str = "") -> SymbolMark
     return exchange.markets.get(code.removeprefix("A"))
 
 
+def market_label(m: SymbolMarket) -> str:
+    """``rprs_mrkt_kor_name``: ETF/ETN for those (⚠ inferred, see adapters/kis/mapping.py),
+    else the listing market."""
+    return m.spec.market if m.spec.instrument == "stock" else m.spec.instrument
+
+
 def price_output(m: SymbolMarket) -> dict[str, Any]:
     limit_width = m.limits.upper - m.prev_close
     return {
         "iscd_stat_cls_code": "55",
         "marg_rate": "20.00",
-        "rprs_mrkt_kor_name": "KOSPI",
+        "rprs_mrkt_kor_name": market_label(m),
         "bstp_kor_isnm": "시뮬레이션",
         "temp_stop_yn": "Y" if m.halted else "N",
         "oprc_rang_cont_yn": "N",
@@ -61,7 +67,7 @@ def price_output(m: SymbolMarket) -> dict[str, Any]:
         "rstc_wdth_prc": limit_width,
         "stck_fcam": 100,
         "stck_sspr": int(m.prev_close * 0.7),
-        "aspr_unit": tick_size(m.last),
+        "aspr_unit": tick_size(m.last, m.limits.kind),
         "hts_deal_qty_unit_val": 1,
         "lstn_stcn": m.spec.listed_shares,
         "hts_avls": m.last * m.spec.listed_shares // 100_000_000,
@@ -255,17 +261,25 @@ def _price_bound(req: KisRequest, name: str) -> int | None:
     return int(text) or None
 
 
+def _excluded_instruments(flags: str) -> set[str]:
+    """FID_TRGT_EXLS_CLS_CODE: ten 0/1 flags; the 7th excludes ETFs, the 8th ETNs (§4.6)."""
+    flags = flags.strip().ljust(10, "0")
+    return {kind for kind, flag in (("ETF", flags[6]), ("ETN", flags[7])) if flag == "1"}
+
+
 def volume_rank(ex: Exchange, req: KisRequest, variant: str) -> KisReply:
     req.choice("FID_COND_MRKT_DIV_CODE", MARKET_CODES)
     key = RANK_KEYS[req.choice("FID_BLNG_CLS_CODE", tuple(RANK_KEYS), default="0")]
     low, high = _price_bound(req, "FID_INPUT_PRICE_1"), _price_bound(req, "FID_INPUT_PRICE_2")
     min_volume = _price_bound(req, "FID_VOL_CNT") or 0
+    excluded = _excluded_instruments(req.get("FID_TRGT_EXLS_CLS_CODE"))
     markets = [
         m
         for m in ex.markets.values()
         if (low is None or m.last >= low)
         and (high is None or m.last <= high)
         and m.volume >= min_volume
+        and m.spec.instrument not in excluded
     ]
     markets.sort(key=key, reverse=True)
     rows = [_rank_row(rank, m) for rank, m in enumerate(markets[:30], start=1)]

@@ -43,10 +43,10 @@ def _at(moment: datetime, clock_time: time) -> datetime:
 
 
 def compressed_session(
-    now: datetime, minutes: float, auction_seconds: float | None
+    now: datetime, minutes: float, auction_seconds: float | None, delay: float = 0.0
 ) -> TradingSession:
-    """A session that opens now and trades continuously for ``minutes``."""
-    opens = now.astimezone(KST).replace(microsecond=0)
+    """A session that opens ``delay`` seconds from now and trades for ``minutes``."""
+    opens = (now + timedelta(seconds=delay)).astimezone(KST).replace(microsecond=0)
     ends = opens + timedelta(minutes=minutes)
     auction = COMPRESSED_AUCTION if auction_seconds is None else timedelta(seconds=auction_seconds)
     return TradingSession(opens.date(), SessionKind.CUSTOM, opens, ends, ends + auction)
@@ -72,7 +72,9 @@ def explicit_session(
 
 def build_session(config: SimConfig, now: datetime) -> TradingSession:
     if config.session_minutes is not None:
-        return compressed_session(now, config.session_minutes, config.auction_seconds)
+        return compressed_session(
+            now, config.session_minutes, config.auction_seconds, config.session_delay
+        )
     if config.session_open is not None and config.session_close is not None:
         return explicit_session(
             now,

@@ -7,6 +7,8 @@ symbols file lists ``code[,name[,previous close]]`` per line (commas or whitespa
 Each symbol also carries its market (``KOSPI``/``KOSDAQ``) and instrument type
 (``stock``/``ETF``/``ETN``): the stock-info TRs, quotes and later the market-state fields
 read them from here. Known codes carry their real market; everything else is a KOSPI stock.
+The known codes include four KODEX ETFs (leveraged 2x, inverse 2x, inverse, KOSPI 200): they
+tick, are limited and are charged as ETFs, and the stock-info TRs answer their fields.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from stock_manager.domain import instruments as domain_instruments
+from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.krx import round_to_tick
 
 KNOWN: tuple[tuple[str, str], ...] = (
@@ -47,14 +52,16 @@ KNOWN: tuple[tuple[str, str], ...] = (
     ("030200", "KT"),
     ("086790", "하나금융지주"),
     ("247540", "에코프로비엠"),
-    ("086520", "에코프로"),
-    ("263750", "펄어비스"),
-    ("293490", "카카오게임즈"),
-    ("035900", "JYP Ent."),
+    ("122630", "KODEX 레버리지"),
+    ("252670", "KODEX 200선물인버스2X"),
+    ("114800", "KODEX 인버스"),
+    ("069500", "KODEX 200"),
 )
+# The known ETFs (the day traders' favourites, issue 13) and their tracking multiples.
+KNOWN_ETFS: dict[str, float] = {"122630": 2.0, "252670": -2.0, "114800": -1.0, "069500": 1.0}
 CODE_RE = re.compile(r"^[0-9A-Z]{6,7}$")
 # Known codes listed on KOSDAQ (the rest of KNOWN are KOSPI listings).
-KOSDAQ_CODES = frozenset({"247540", "086520", "263750", "293490", "035900"})
+KOSDAQ_CODES = frozenset({"247540"})
 Market = Literal["KOSPI", "KOSDAQ"]
 Instrument = Literal["stock", "ETF", "ETN"]
 
@@ -71,6 +78,16 @@ class SymbolSpec:
     listed_shares: int
     market: Market = "KOSPI"
     instrument: Instrument = "stock"
+    multiple: float = 1.0  # an ETF's tracking multiple: 2 leveraged, -1 inverse
+
+    @property
+    def kind(self) -> InstrumentKind:
+        return InstrumentKind(self.instrument)
+
+    def as_instrument(self) -> domain_instruments.Instrument:
+        return domain_instruments.Instrument(
+            self.code, self.kind, multiple=Decimal(str(self.multiple)), name=self.name
+        )
 
 
 def _price(rng: random.Random) -> int:
@@ -87,7 +104,10 @@ def generated(count: int, seed: int) -> list[SymbolSpec]:
             code, name = f"95{index:04d}", f"시뮬종목{index:03d}"
         shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
         market: Market = "KOSDAQ" if code in KOSDAQ_CODES else "KOSPI"
-        specs.append(SymbolSpec(code, name, _price(rng), shares, market))
+        spec = SymbolSpec(code, name, _price(rng), shares, market)
+        if code in KNOWN_ETFS:
+            spec = replace(spec, instrument="ETF", multiple=KNOWN_ETFS[code])
+        specs.append(spec)
     return specs
 
 
@@ -104,6 +124,8 @@ def _parse_line(number: int, line: str, rng: random.Random) -> SymbolSpec:
     shares = int(math.exp(rng.uniform(math.log(5e6), math.log(6e8))))
     market: Market = "KOSDAQ" if code in KOSDAQ_CODES else "KOSPI"
     instrument: Instrument = "ETN" if code.startswith("Q") else "stock"
+    if code in KNOWN_ETFS:
+        return SymbolSpec(code, name, close, shares, market, "ETF", KNOWN_ETFS[code])
     return SymbolSpec(code, name, close, shares, market, instrument)
 
 

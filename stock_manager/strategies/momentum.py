@@ -20,10 +20,10 @@ class MomentumBreakout:
             return Signal.no(f"needs {self.lookback + 1} candles, has {len(candles)}")
         window, current = candles[-self.lookback - 1 : -1], candles[-1]
         high = max(c.high for c in window)
-        average_volume = Decimal(sum(c.volume for c in window)) / len(window)
         price = view.quote.price
         if price <= high:
             return Signal.no(f"{price:,} has not broken the {self.lookback}-minute high {high:,}")
+        average_volume = Decimal(sum(c.volume for c in window)) / len(window)
         if average_volume and current.volume < average_volume * self.volume_factor:
             return Signal.no("the breakout lacks volume")
         strength = min((Decimal(price) / high - 1) * 50 + Decimal("0.5"), Decimal(1))

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests import compose
+from tests.clock_shift import SHIFT_ENV, pythonpath
 from tests.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 Completed = subprocess.CompletedProcess[str]
-KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")  # of the runner's own environment
+KEPT = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ", SHIFT_ENV)  # the runner's own
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Stack:
             env[name] = self.map_text(value, hostname)
         env["DATA_DIR"] = str(folder / "data")  # the container's /tmp/stock-manager
         env.update(self.overrides)
-        env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", HOSTNAME=hostname)
+        env.update(PYTHONPATH=pythonpath(str(REPO)), PYTHONUNBUFFERED="1", HOSTNAME=hostname)
         return env
 
     # -- processes ---------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from rich.console import Console
 
 from stock_manager.demo.dashboard import Frame
@@ -23,6 +22,7 @@ from stock_manager.demo.plan import DemoOptions
 from stock_manager.demo.runner import Demo
 from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.trade import SymbolState
+from tests.servers import RedisServer
 
 
 class ForceStopLoss:
@@ -106,13 +106,13 @@ def check(demo: Demo, forcer: ForceStopLoss, drill: ViDrill, code: int, output: 
     check_vi(drill, output)
 
 
-def test_a_trading_day_on_postgres_and_redis(
-    tmp_path: Path, postgres_url: str, redis_server_url: str
-) -> None:
-    url = redis_server_url.rsplit("/", 1)[0] + "/13"  # a database of its own: Celery queues
-    redis.Redis.from_url(url).flushdb()
-    env = {"DATABASE_URL": postgres_url, "REDIS_URL": url, "LOCK_BACKEND": "redis"}
-    check(*run_day(tmp_path, env))
+def test_a_trading_day_on_postgres_and_redis(tmp_path: Path, postgres_url: str) -> None:
+    redis_server = RedisServer(tmp_path / "redis", persist=False).start()  # queues of its own
+    try:
+        env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_server.url, "LOCK_BACKEND": "redis"}
+        check(*run_day(tmp_path, env))
+    finally:
+        redis_server.stop()
 
 
 def test_a_trading_day_on_the_embedded_default(tmp_path: Path) -> None:

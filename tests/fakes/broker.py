@@ -58,6 +58,7 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.clock import KST, kst_date
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
 
 BRANCH = "00950"
@@ -101,6 +102,8 @@ class FakeBroker:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._failures: dict[str, deque[tuple[BrokerError, bool]]] = defaultdict(deque)
         self._next_no = 0
+        self.instruments: dict[str, Instrument] = {}
+        self.costs_today: int | None = None  # thdt_tlex_amt, when a test sets it
 
     # -- test controls ----------------------------------------------------------------------
     def set_quote(self, symbol: str, price: int, **fields: Any) -> Quote:
@@ -195,7 +198,9 @@ class FakeBroker:
         self._enter("balance")
         holdings = tuple(self._holding(s, p) for s, p in sorted(self.positions.items()))
         value = sum(h.market_value for h in holdings)
-        return AccountBalance(holdings, self.cash, self.cash, self.cash + value)
+        return AccountBalance(
+            holdings, self.cash, self.cash, self.cash + value, costs_today=self.costs_today
+        )
 
     def buying_power(self, symbol: str, price: int) -> BuyingPower:
         self._enter("buying_power", symbol, price)
@@ -245,14 +250,29 @@ class FakeBroker:
         return self._ack(new)
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
-        self._enter("orders", day, symbol, side)
+        self._enter("orders", day, symbol, side, order_no)
         return [
             r
             for r in self.rows.values()
-            if r.trading_day == day and symbol in (None, r.symbol) and side in (None, r.side)
+            if r.trading_day == day
+            and symbol in (None, r.symbol)
+            and side in (None, r.side)
+            and order_no in (None, r.broker_order_no)
         ]
+
+    def instrument(self, symbol: str) -> Instrument:
+        self._enter("instrument", symbol)
+        if symbol in self.instruments:
+            return self.instruments[symbol]
+        if symbol not in self.quotes_by_symbol:
+            raise BrokerRejected(f"no stock info for {symbol}", code="7")
+        return Instrument(symbol)
 
     def is_trading_day(self, day: date) -> bool | None:
         self._enter("is_trading_day", day)

@@ -7,13 +7,14 @@ the block without committing throws the copy away.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from types import TracebackType
 from typing import Self
 
 from stock_manager.domain.errors import DuplicateOrder, StaleWrite
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import Fill, Order, OrderStatus
 from stock_manager.domain.pnl import PositionAdjustment
@@ -35,6 +36,7 @@ class Store:
     fills: dict[str, tuple[int, Fill]] = field(default_factory=dict)
     adjustments: dict[str, PositionAdjustment] = field(default_factory=dict)
     market: dict[date, MarketState] = field(default_factory=dict)
+    market_reasons: dict[date, str] = field(default_factory=dict)
     audit: list[Transition] = field(default_factory=list)
     recovery: list[RecoveryEntry] = field(default_factory=list)
     workers: dict[str, WorkerProcess] = field(default_factory=dict)
@@ -42,6 +44,8 @@ class Store:
     settlements: dict[date, DailySettlement] = field(default_factory=dict)
     task_runs: dict[str, TaskRun] = field(default_factory=dict)
     opening_cash: dict[date, int] = field(default_factory=dict)
+    instruments: dict[str, tuple[Instrument, date]] = field(default_factory=dict)
+    locks: list[date] = field(default_factory=list)
     next_order_id: int = 1
 
 
@@ -68,9 +72,26 @@ class FakeSymbols:
             or current.fence > after.fence
         ):
             raise StaleWrite(f"symbol {before.symbol}: stale write")
-        saved = replace(after, version=before.version + 1)
-        self.s.symbols[after.symbol] = saved
+        saved = stored = replace(after, version=before.version + 1)
+        if current is not None:  # keep a mark written meanwhile, as the SQL repository does
+            if after.last_price == before.last_price:
+                stored = replace(stored, last_price=current.last_price)
+            if after.high_water >= before.high_water:
+                stored = replace(stored, high_water=max(current.high_water, after.high_water))
+        self.s.symbols[after.symbol] = stored
         return saved
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        marked = 0
+        for symbol, price in prices.items():
+            trade = self.s.symbols.get(symbol)
+            if trade is None or trade.quantity <= 0:
+                continue
+            if trade.last_price != price or trade.high_water < price:
+                high = max(trade.high_water, price)
+                self.s.symbols[symbol] = replace(trade, last_price=price, high_water=high)
+                marked += 1
+        return marked
 
 
 class FakeOrders:
@@ -173,10 +194,18 @@ class FakeMarket:
     def get(self, day: date) -> MarketState:
         return self.s.market.get(day, MarketState.OFFLINE)
 
+    def lock(self, day: date) -> MarketState:
+        self.s.locks.append(day)  # one thread: nothing to wait for, but the test can see it
+        return self.get(day)
+
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         if self.get(day) is not before:
             raise StaleWrite(f"market {day}: expected {before.value}")
         self.s.market[day] = after
+        self.s.market_reasons[day] = reason[:200]
+
+    def reason(self, day: date) -> str:
+        return self.s.market_reasons.get(day, "")
 
     def set_opening_cash(self, day: date, cash: int) -> None:
         if day in self.s.market:
@@ -266,6 +295,17 @@ class FakeReports:
         return self.s.settlements.get(day)
 
 
+class FakeInstruments:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    def get(self, symbol: str) -> tuple[Instrument, date] | None:
+        return self.s.instruments.get(symbol)
+
+    def save(self, instrument: Instrument, day: date) -> None:
+        self.s.instruments[instrument.symbol] = (instrument, day)
+
+
 class FakeUnitOfWork:
     """Implements ``stock_manager.ports.UnitOfWork`` in memory; ``committed`` is the truth."""
 
@@ -286,6 +326,7 @@ class FakeUnitOfWork:
         self.workers = FakeWorkers(self._work)
         self.reports = FakeReports(self._work)
         self.task_runs = FakeTaskRuns(self._work)
+        self.instruments = FakeInstruments(self._work)
         return self
 
     def __exit__(

@@ -25,6 +25,7 @@ import pytest
 import redis
 
 from stock_manager.domain.clock import KST
+from tests.clock_shift import pythonpath
 from tests.servers import RedisServer, wait_until
 
 pytestmark = pytest.mark.slow
@@ -86,7 +87,7 @@ def _stamps(text: str, needle: str) -> list[datetime]:
 def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=pythonpath(str(REPO)),
         DATA_DIR=str(tmp_path / "data"),
         AUTO_MIGRATE="true",
         BEAT_LOCK_TIMEOUT=f"{LOCK_TIMEOUT:g}",

@@ -61,6 +61,7 @@ class OrderRow(Base):
     broker_branch: Mapped[str | None] = mapped_column(String(10))
     filled_quantity: Mapped[int] = mapped_column(Integer, default=0)
     filled_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserve_price: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     fence: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
@@ -173,7 +174,21 @@ class DailySettlementRow(Base):
     net_cash_flow: Mapped[int] = mapped_column(BigInteger)
     broker_cash_change: Mapped[int | None] = mapped_column(BigInteger)
     difference: Mapped[int | None] = mapped_column(BigInteger)
+    broker_costs: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
+
+
+class InstrumentRow(Base):
+    """Each symbol's instrument type and market as the broker lists them (issue 13)."""
+
+    __tablename__ = "instruments"
+
+    symbol: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    market: Mapped[str] = mapped_column(String(8))
+    multiple: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    read_on: Mapped[date] = mapped_column(Date)
 
 
 class MarketStateRow(Base):

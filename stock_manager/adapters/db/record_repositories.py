@@ -43,6 +43,16 @@ class SqlMarketRepository:
         row = self._s.get(MarketStateRow, day, populate_existing=True)
         return MarketState(row.state) if row else MarketState.OFFLINE
 
+    def lock(self, day: date) -> MarketState:
+        """``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite renders no ``FOR UPDATE``, and needs
+        none: every transaction there begins ``IMMEDIATE`` and so holds the database's one
+        write lock (``engine.py``)."""
+        query = (
+            select(MarketStateRow.state).where(MarketStateRow.trading_day == day).with_for_update()
+        )
+        state = self._s.execute(query).scalar()
+        return MarketState(state) if state else MarketState.OFFLINE
+
     def save(self, day: date, before: MarketState, after: MarketState, reason: str) -> None:
         row = self._s.get(MarketStateRow, day)
         if row is None:
@@ -75,6 +85,10 @@ class SqlMarketRepository:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(f"market {day}: expected {before.value}")
+
+    def reason(self, day: date) -> str:
+        row = self._s.get(MarketStateRow, day, populate_existing=True)
+        return row.reason if row else ""
 
     def set_opening_cash(self, day: date, cash: int) -> None:
         row = self._s.get(MarketStateRow, day, populate_existing=True)
@@ -266,6 +280,7 @@ class SqlReportRepository:
                 net_cash_flow=s.net_cash_flow,
                 broker_cash_change=s.broker_cash_change,
                 difference=s.difference,
+                broker_costs=s.broker_costs,
                 created_at=_utcnow(),
             )
         )
@@ -281,4 +296,5 @@ class SqlReportRepository:
             commission=r.commission,
             tax=r.tax,
             broker_cash_change=r.broker_cash_change,
+            broker_costs=r.broker_costs,
         )

@@ -7,13 +7,14 @@ The hot statements are built once, with bound parameters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy import BigInteger, Row, String, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from stock_manager.adapters.db.models import Base, FillRow, OrderRow, SymbolStateRow
@@ -31,6 +32,39 @@ _SYMBOL_CAS = update(SYMBOLS).where(
     SYMBOLS.c.state == bindparam("was_state"),
     SYMBOLS.c.version == bindparam("was_version"),
     SYMBOLS.c.fence <= bindparam("new_fence"),
+)
+# Marks of a price check: one statement for every held symbol. PostgreSQL joins two arrays
+# (two parameters whatever the count); SQLite, in-process, runs one statement per row.
+_MARKS = select(
+    func.unnest(bindparam("symbols", type_=ARRAY(String))).label("symbol"),
+    func.unnest(bindparam("prices", type_=ARRAY(BigInteger))).label("price"),
+).subquery("marks")
+_MARK_PG = (
+    update(SYMBOLS)
+    .where(
+        SYMBOLS.c.symbol == _MARKS.c.symbol,
+        SYMBOLS.c.quantity > 0,
+        # a row that would not change is not rewritten (no dead tuple, no WAL)
+        (SYMBOLS.c.last_price != _MARKS.c.price) | (SYMBOLS.c.high_water < _MARKS.c.price),
+    )
+    .values(
+        last_price=_MARKS.c.price, high_water=func.greatest(SYMBOLS.c.high_water, _MARKS.c.price)
+    )
+)
+_MARK_ONE = (
+    update(SYMBOLS)
+    .where(
+        SYMBOLS.c.symbol == bindparam("key"),
+        SYMBOLS.c.quantity > 0,
+        (SYMBOLS.c.last_price != bindparam("price")) | (SYMBOLS.c.high_water < bindparam("price")),
+    )
+    .values(
+        last_price=bindparam("price"),
+        high_water=case(
+            (SYMBOLS.c.high_water > bindparam("price"), SYMBOLS.c.high_water),
+            else_=bindparam("price"),
+        ),
+    )
 )
 _ORDER = select(ORDERS).where(ORDERS.c.id == bindparam("key"))
 _ORDER_CAS = update(ORDERS).where(
@@ -66,7 +100,7 @@ class SqlSymbolRepository:
         query = select(SYMBOLS).order_by(SYMBOLS.c.symbol)
         if states is not None:
             query = query.where(SYMBOLS.c.state.in_([s.value for s in states]))
-        return [_symbol(row) for row in self._s.execute(query)]
+        return [_symbol(row) for row in self._s.execute(query).all()]  # one fetch, not N
 
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         values = _symbol_values(after)
@@ -81,7 +115,7 @@ class SqlSymbolRepository:
                 raise StaleWrite(f"symbol {after.symbol} was created concurrently")
             return _with_version(after, 1)
         result = self._s.execute(
-            _SYMBOL_CAS.values(version=before.version + 1, **values),
+            _SYMBOL_CAS.values(version=before.version + 1, **_keeping_marks(before, after, values)),
             {
                 "key": before.symbol,
                 "was_state": before.state.value,
@@ -95,6 +129,32 @@ class SqlSymbolRepository:
                 f"with fence <= {after.fence}; the lease was lost or the state moved on"
             )
         return _with_version(after, before.version + 1)
+
+    def mark_prices(self, prices: Mapping[str, int]) -> int:
+        if not prices:
+            return 0
+        if self._s.get_bind().dialect.name == "postgresql":
+            result = self._s.execute(
+                _MARK_PG, {"symbols": list(prices), "prices": list(prices.values())}
+            )
+        else:
+            rows = [{"key": symbol, "price": price} for symbol, price in prices.items()]
+            result = self._s.execute(_MARK_ONE, rows)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _keeping_marks(
+    before: SymbolTrade, after: SymbolTrade, values: dict[str, Any]
+) -> dict[str, Any]:
+    """``values`` less what would undo a concurrent lease-free mark (see the port)."""
+    if after.last_price == before.last_price:
+        del values["last_price"]
+    if after.high_water >= before.high_water:
+        values["high_water"] = case(
+            (SYMBOLS.c.high_water > after.high_water, SYMBOLS.c.high_water),
+            else_=after.high_water,
+        )
+    return values
 
 
 def _with_version(trade: SymbolTrade, version: int) -> SymbolTrade:
@@ -233,6 +293,7 @@ def _order_values(o: Order) -> dict[str, Any]:
         "broker_branch": o.broker_branch,
         "filled_quantity": o.filled_quantity,
         "filled_amount": o.filled_amount,
+        "reserve_price": o.reserve_price,
         "fence": o.fence,
     }
 
@@ -253,6 +314,7 @@ def _order(row: Row[Any]) -> Order:
         broker_branch=row.broker_branch,
         filled_quantity=row.filled_quantity,
         filled_amount=row.filled_amount,
+        reserve_price=row.reserve_price,
         fence=row.fence,
         created_at=row.created_at,
         updated_at=row.updated_at,

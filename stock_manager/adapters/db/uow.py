@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from stock_manager.adapters.db.adjustments import SqlAdjustmentRepository
+from stock_manager.adapters.db.instruments import SqlInstrumentRepository
 from stock_manager.adapters.db.record_repositories import (
     SqlAuditLog,
     SqlMarketRepository,
@@ -25,6 +26,7 @@ from stock_manager.ports import (
     AdjustmentRepository,
     AuditLog,
     FillRepository,
+    InstrumentRepository,
     MarketRepository,
     OrderRepository,
     RecoveryLog,
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
     workers: WorkerRepository
     reports: ReportRepository
     task_runs: TaskRunRepository
+    instruments: InstrumentRepository
     _audit: SqlAuditLog
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -67,6 +70,7 @@ class SqlUnitOfWork:
         self.workers = SqlWorkerRepository(session)
         self.reports = SqlReportRepository(session)
         self.task_runs = SqlTaskRunRepository(session)
+        self.instruments = SqlInstrumentRepository(session)
         return self
 
     def __exit__(

@@ -19,6 +19,7 @@ from stock_manager.domain.broker import (
     Quote,
     RankedStock,
 )
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
 
 
@@ -68,6 +69,12 @@ class KisBroker:
     def buying_power(self, symbol: str, price: int) -> BuyingPower:
         return self.rest.buying_power(symbol, price)
 
+    def instrument(self, symbol: str) -> Instrument:
+        """주식기본조회 on live; paper lacks it, so the quote's fields there (⚠)."""
+        if self._paper:
+            return self.rest.instrument_from_quote(symbol)
+        return self.rest.instrument(symbol)
+
     def submit(self, request: OrderRequest) -> OrderAck:
         return self.order_client.submit(request)
 
@@ -80,9 +87,13 @@ class KisBroker:
         return self.order_client.modify(broker_order_no, branch, request, all_remaining)
 
     def orders(
-        self, day: date, symbol: str | None = None, side: Side | None = None
+        self,
+        day: date,
+        symbol: str | None = None,
+        side: Side | None = None,
+        order_no: str | None = None,
     ) -> list[BrokerOrder]:
-        return self.rest.daily_orders(day, symbol=symbol or "", side=side)
+        return self.rest.daily_orders(day, symbol=symbol or "", side=side, order_no=order_no or "")
 
     def open_orders(self) -> list[BrokerOrder]:
         """Cancellable orders: inquire-psbl-rvsecncl on live, unfilled daily-ccld rows on paper."""

@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from stock_manager.config import Settings
+from stock_manager.kis_hosts import live_urls
 
 EnvName = Literal["sim", "paper", "live"]
 Dialect = Literal["paper", "live"]
@@ -74,9 +75,15 @@ class KisEnvironment:
         return self.dialect == "paper"
 
     @property
+    def is_live(self) -> bool:
+        """Live when ``KIS_ENV=live`` or when either URL reaches a host that is neither
+        loopback nor the paper host (``kis_hosts.host_kind``), whatever the name says."""
+        return self.name == "live" or bool(live_urls(self.rest_url, self.ws_url))
+
+    @property
     def orders_allowed(self) -> bool:
-        """Live orders need ``TRADING_ARMED``; the simulator and paper never do."""
-        return self.name != "live" or self.trading_armed
+        """Live orders need ``TRADING_ARMED=true``; loopback and paper hosts never do."""
+        return not self.is_live or self.trading_armed
 
     @property
     def notice_tr_id(self) -> str:

@@ -177,7 +177,10 @@ class KisHttp:
         self, endpoint: trids.Endpoint, body: Mapping[str, object], lane: Lane
     ) -> KisResponse:
         if not self.env.orders_allowed:
-            raise KISConfigError("live orders are refused: TRADING_ARMED is not set")
+            raise KISConfigError(
+                "live orders are refused: a KIS URL reaches a live host and "
+                "TRADING_ARMED is not exactly true"
+            )
         state = _Attempt(throttle_deadline=self._clock() + self.retry.throttle_budget)
         while True:
             token = self.tokens.get()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
 from stock_manager.adapters.kis.errors import KISRejectedError
 from stock_manager.adapters.kis.parsing import Row, kst, parse_date, parse_time
@@ -17,6 +18,14 @@ from stock_manager.domain.broker import (
     OrderBook,
     Quote,
     RankedStock,
+)
+from stock_manager.domain.candles import CandleInterval
+from stock_manager.domain.instruments import (
+    MARKET_IDS,
+    Instrument,
+    InstrumentKind,
+    ListingMarket,
+    kind_of,
 )
 from stock_manager.domain.orders import OrderType, Side
 
@@ -62,6 +71,34 @@ def quote(symbol: str, out: Row, at: datetime) -> Quote:
         at=at,
         vi_code=out.text("vi_cls_code"),
     )
+
+
+def instrument(symbol: str, out: Row) -> Instrument:
+    """``search-stock-info`` ``output``: ``scty_grp_id_cd`` (ST 주권, EF ETF, EN ETN),
+    ``mket_id_cd`` (STK KOSPI, KSQ KOSDAQ), ``etf_chas_erng_rt_dbnb`` (an ETF's multiple)."""
+    if not out.text("scty_grp_id_cd") and not out.text("pdno"):
+        raise KISUnknownSymbol(f"no stock info for {symbol}")
+    kind = kind_of(out.text("scty_grp_id_cd"), symbol)
+    market = MARKET_IDS.get(out.text("mket_id_cd").upper(), ListingMarket.KOSPI)
+    multiple = out.dec("etf_chas_erng_rt_dbnb") if kind is InstrumentKind.ETF else Decimal(1)
+    return Instrument(symbol, kind, market, multiple or Decimal(1), out.text("prdt_abrv_name"))
+
+
+# inquire-price rprs_mrkt_kor_name ⚠: "ETF"/"ETN" for exchange-traded products is inferred
+# from third-party fixtures, not KIS documentation; paper has no 주식기본조회 to ask instead.
+_QUOTE_KINDS = {"ETF": InstrumentKind.ETF, "ETN": InstrumentKind.ETN}
+
+
+def instrument_from_quote(symbol: str, out: Row) -> Instrument:
+    """The best guess paper allows, from ``inquire-price``: ``rprs_mrkt_kor_name`` and the
+    ETN code prefix ``Q``; the ETF multiple is unknown (1)."""
+    if out.num("stck_prpr") <= 0:
+        raise KISUnknownSymbol(f"no quote for {symbol}: unknown symbol or no price")
+    label = out.text("rprs_mrkt_kor_name").upper()
+    kind = _QUOTE_KINDS.get(label) or kind_of("", symbol)
+    kosdaq = label.startswith(("KOSDAQ", "KSQ")) or label == "코스닥"
+    market = ListingMarket.KOSDAQ if kosdaq else ListingMarket.KOSPI
+    return Instrument(symbol, kind, market, name=out.text("hts_kor_isnm"))
 
 
 def multi_quote(out: Row, at: datetime) -> Quote | None:
@@ -119,6 +156,7 @@ def daily_candle(symbol: str, out: Row) -> Candle | None:
         close=out.num("stck_clpr"),
         volume=out.num("acml_vol"),
         turnover=out.num("acml_tr_pbmn"),
+        interval=CandleInterval.DAY,
     )
 
 
@@ -175,6 +213,7 @@ def balance(holdings: list[Holding], summary: Row) -> AccountBalance:
         cash=summary.num("dnca_tot_amt"),
         settled_cash_d2=summary.num("prvs_rcdl_excc_amt"),
         total_evaluation=summary.num("tot_evlu_amt"),
+        costs_today=summary.num("thdt_tlex_amt") if "thdt_tlex_amt" in summary else None,
     )
 
 

@@ -175,7 +175,8 @@ def parse_notice(record: tuple[str, ...], today: date) -> ExecutionNotice:
     """H0STCNI0/9, 26 fields (older 23-field layouts and longer ones are accepted).
 
     Fills (CNTG_YN 2): quantity/price are the fill's (9, 10). Receipts (CNTG_YN 1): the
-    order's quantity (16, else 9) and price (ODER_PRC, else 10). A notice without an order
+    order's quantity (16, else 9) and price (ODER_PRC, else 10); ``accept_only`` when RCTF_CLS
+    (5) is 0, RFUS_YN (12) 0 and ACPT_YN (14) 1 — a plain 주문접수. A notice without an order
     number or a symbol, or with an unknown side, is refused."""
     _need(record, "notice")
     fill = record[13].strip() == "2"
@@ -200,6 +201,8 @@ def parse_notice(record: tuple[str, ...], today: date) -> ExecutionNotice:
         price=price,
         at=_moment(record, 11, today, None),
         order_quantity=order_quantity,
+        accept_only=not fill
+        and (record[5].strip(), record[12].strip(), record[14].strip()) == ("0", "0", "1"),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 
 from stock_manager.adapters.kis import mapping, trids
@@ -29,10 +30,15 @@ from stock_manager.domain.broker import (
     RankedStock,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import Instrument
 from stock_manager.domain.orders import Side
+from stock_manager.ports import Lane, current_lane
 
 log = logging.getLogger("stock_manager.kis")
 MARKET = "J"  # KRX
+# Two multi-quotes in flight hide one request's latency behind the limiter's pacing; more
+# would only wait at the limiter.
+QUOTES_IN_FLIGHT = 2
 
 
 class KisRestClient:
@@ -65,20 +71,27 @@ class KisRestClient:
         return mapping.quote(symbol, reply.body.row("output"), self._now())
 
     def multi_quote(self, symbols: Sequence[str]) -> dict[str, Quote]:
-        """``intstock-multprice`` (live only), 30 symbols per request."""
-        found: dict[str, Quote] = {}
+        """``intstock-multprice`` (live only), 30 symbols per request, ``QUOTES_IN_FLIGHT``
+        requests at a time: the limiter paces them, and the next request waits there rather
+        than behind the previous one's answer (1,000 symbols: 34 requests in 34 slots)."""
         size = self.http.env.pages.multprice
-        for start in range(0, len(symbols), size):
-            params: dict[str, str] = {}
-            for n, symbol in enumerate(symbols[start : start + size], 1):
-                params[f"FID_COND_MRKT_DIV_CODE_{n}"] = MARKET
-                params[f"FID_INPUT_ISCD_{n}"] = symbol
-            reply = self.http.request(trids.MULTPRICE, params=params)
-            for row in reply.body.rows("output"):
-                q = mapping.multi_quote(row, self._now())
-                if q is not None:
-                    found[q.symbol] = q
-        return found
+        chunks = [symbols[start : start + size] for start in range(0, len(symbols), size)]
+        lane = current_lane()  # a worker thread does not see this context's lane
+        if len(chunks) <= 1:
+            replies = [self._multi_quote(chunk, lane) for chunk in chunks]
+        else:
+            with ThreadPoolExecutor(QUOTES_IN_FLIGHT, "multprice") as pool:
+                replies = list(pool.map(lambda c: self._multi_quote(c, lane), chunks))
+        return {q.symbol: q for found in replies for q in found}
+
+    def _multi_quote(self, symbols: Sequence[str], lane: Lane) -> list[Quote]:
+        params: dict[str, str] = {}
+        for n, symbol in enumerate(symbols, 1):
+            params[f"FID_COND_MRKT_DIV_CODE_{n}"] = MARKET
+            params[f"FID_INPUT_ISCD_{n}"] = symbol
+        reply = self.http.request(trids.MULTPRICE, params=params, lane=lane)
+        rows = (mapping.multi_quote(row, self._now()) for row in reply.body.rows("output"))
+        return [q for q in rows if q is not None]
 
     def orderbook(self, symbol: str) -> OrderBook:
         reply = self.http.request(trids.ASKING_PRICE, params=_symbol(symbol))
@@ -88,7 +101,15 @@ class KisRestClient:
         self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
     ) -> list[Candle]:
         """Oldest first; pages of 100 rows by moving the end date back."""
-        found: dict[datetime, Candle] = {}
+        rows = self.daily_rows(symbol, start, end, period, adjusted)
+        return _candles(rows, lambda r: mapping.daily_candle(symbol, r))
+
+    def daily_rows(
+        self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True
+    ) -> list[Row]:
+        """The daily chart's ``output2`` rows from ``start`` to ``end``, oldest first, each
+        date once; pages of 100 rows by moving ``FID_INPUT_DATE_2`` back (kis-api §4.4)."""
+        found: dict[date, Row] = {}
         until = end
         for _ in range(self.max_pages):
             params = {
@@ -99,15 +120,18 @@ class KisRestClient:
                 "FID_ORG_ADJ_PRC": "0" if adjusted else "1",
             }
             reply = self.http.request(trids.DAILY_CHART, params=params)
-            page = _candles(reply.body.rows("output2"), lambda r: mapping.daily_candle(symbol, r))
-            fresh = [c for c in page if c.start not in found and c.start.date() >= start]
-            found.update((c.start, c) for c in fresh)
+            page = [r for r in reply.body.rows("output2") if mapping.daily_candle(symbol, r)]
+            days = [parse_date(r.text("stck_bsop_date")) for r in page]
+            fresh = [
+                (d, r) for d, r in zip(days, page, strict=True) if d not in found and d >= start
+            ]
+            found.update(fresh)
             if not fresh or len(page) < self.http.env.pages.daily_candles:
                 break
-            until = min(c.start.date() for c in fresh) - timedelta(days=1)
+            until = min(d for d, _ in fresh) - timedelta(days=1)
             if until < start:
                 break
-        return sorted(found.values(), key=lambda c: c.start)
+        return [found[d] for d in sorted(found)]
 
     def minute_candles(
         self, symbol: str, until: time | None = None, pages: int = 1
@@ -238,6 +262,17 @@ class KisRestClient:
                 o for o in (mapping.pending_order(r, today) for r in reply.body.rows("output")) if o
             )
         return rows
+
+    def instrument(self, symbol: str) -> Instrument:
+        """``search-stock-info`` (CTPF1002R, live only): instrument type, market, multiple."""
+        params = {"PRDT_TYPE_CD": "300", "PDNO": symbol}  # 300: stock, ETF, ETN, ELW
+        reply = self.http.request(trids.STOCK_INFO, params=params)
+        return mapping.instrument(symbol, reply.body.row("output"))
+
+    def instrument_from_quote(self, symbol: str) -> Instrument:
+        """Paper's fallback: the instrument as far as ``inquire-price`` tells (⚠)."""
+        reply = self.http.request(trids.INQUIRE_PRICE, params=_symbol(symbol))
+        return mapping.instrument_from_quote(symbol, reply.body.row("output"))
 
     def buying_power(self, symbol: str, price: int, order_division: str = "00") -> BuyingPower:
         """``inquire-psbl-order``: cash and the most shares buyable at ``price`` (0 = market)."""

@@ -9,9 +9,14 @@ become ``tasks.prices.on_tick`` on queue ``ticks`` when they can change somethin
 same re-read of ``symbol_states``), coalesced per symbol: only the latest such price is
 sent, only when it changed, at most once per ``tick_interval`` (a tick stream far faster
 than the workers must never bury the price checks), and each expires after a few seconds.
-Each notice becomes ``tasks.orders.on_execution_notice`` on queue ``trading`` and is never
-dropped. Sending happens off the event loop, so a slow Celery broker never delays PINGPONG
-answers.
+A tick that crosses an exit level (``TickGate.exit_due``) is not paced: it goes out at once,
+ahead of paced ticks, whenever the symbol was last sent (issue 16); only further exit ticks
+of the symbol within ``tick_interval`` of it are paced, as one sell is already on its way.
+Notices become ``tasks.orders.on_execution_notices`` on queue ``trading`` and are never
+dropped: the notices of one symbol that arrive while a send is under way go out together in
+one task, each numbered among the identical notices seen before it (``sequence``: KIS gives a
+notice no id, so this is what tells a second same-second fill from a redelivery). Sending
+happens off the event loop, so a slow Celery broker never delays PINGPONG answers.
 
 No input ends the process (issue 11): malformed frames are counted and skipped by the
 client, and a loop that still dies of something unexpected is restarted with backoff and an
@@ -23,8 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import logging
 import signal
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
@@ -44,7 +51,8 @@ from stock_manager.ports import Broker, UnitOfWork
 log = logging.getLogger("stock_manager.kis")
 TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
 TICK_EXPIRES = 3.0  # a tick older than this is worth nothing to an exit decision
-NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notice", "trading"
+NOTICE_TASK, NOTICE_QUEUE = "tasks.orders.on_execution_notices", "trading"
+URGENT, PACED = 0, 1  # the forwarder's queue ranks: notices and exit ticks go first
 
 
 class TaskSender(Protocol):
@@ -71,7 +79,7 @@ def tick_kwargs(tick: Tick) -> dict[str, Any]:
     }
 
 
-def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
+def notice_fields(notice: ExecutionNotice) -> dict[str, Any]:
     """Every ExecutionNotice field as plain JSON: enums by value, times ISO 8601."""
     fields = {}
     for f in dataclasses.fields(notice):
@@ -81,7 +89,16 @@ def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
         elif isinstance(value, datetime):
             value = value.isoformat()
         fields[f.name] = value
-    return {"notice": fields}
+    return fields
+
+
+def notice_kwargs(notice: ExecutionNotice) -> dict[str, Any]:
+    return {"notice": notice_fields(notice)}
+
+
+def notices_kwargs(notices: Sequence[ExecutionNotice]) -> dict[str, Any]:
+    """One symbol's notices, oldest first, for one task."""
+    return {"notices": [notice_fields(n) for n in notices]}
 
 
 class Forwarder:
@@ -90,6 +107,8 @@ class Forwarder:
     Ticks are coalesced per symbol: the queue holds at most one entry per symbol, which
     sends the latest tick when its turn comes, unless the price is what was last sent or
     the symbol was sent less than ``tick_interval`` ago (then it is looked at again later).
+    A tick ``urgent`` names (an exit) skips that pacing and the queue: it is sent next, and
+    a paced price of the symbol still waiting is dropped (it is older).
     """
 
     def __init__(
@@ -99,17 +118,27 @@ class Forwarder:
         queue_size: int = 10_000,
         tick_interval: float = 0.25,
         gate: Callable[[Tick], bool] | None = None,
+        urgent: Callable[[Tick], bool] | None = None,
     ) -> None:
         self.sender = sender
         self.gate = gate
-        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(queue_size)
+        self.urgent = urgent
+        # (rank, arrival, kind, item): notices and exit ticks (rank 0) before paced ticks
+        self.queue: asyncio.PriorityQueue[tuple[int, int, str, Any]] = asyncio.PriorityQueue(
+            queue_size
+        )
         self.tick_interval = tick_interval
         self.pending: dict[str, Tick] = {}
         self.last_price: dict[str, int] = {}
         self.last_sent: dict[str, float] = {}
+        self.last_urgent: dict[str, float] = {}
         self.sent = 0
         self.dropped = 0
         self.gated = 0
+        self.hurried = 0
+        self._arrivals = itertools.count()
+        self.notices: dict[str, list[ExecutionNotice]] = {}  # by symbol, waiting to be sent
+        self._seen: Counter[tuple[Any, ...]] = Counter()
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Tick):
@@ -117,6 +146,10 @@ class Forwarder:
             if self.gate is not None and not self.gate(event):
                 self.gated += 1
                 return  # changes nothing; a pending tick that does stays pending
+            if self._hurry(event):
+                self.pending.pop(event.symbol, None)
+                await self._put(URGENT, "now", event)
+                return
             self.pending[event.symbol] = event
             if queued:
                 return
@@ -124,19 +157,44 @@ class Forwarder:
                 self.dropped += 1  # a newer tick follows; notices are never dropped
                 del self.pending[event.symbol]
                 return
-            await self.queue.put(("tick", event.symbol))
+            await self._put(PACED, "tick", event.symbol)
         elif isinstance(event, ExecutionNotice):
-            await self.queue.put(("notice", event))
+            waiting = self.notices.setdefault(event.symbol, [])
+            waiting.append(self._numbered(event))
+            if len(waiting) == 1:  # later ones join this batch until it is sent
+                await self._put(URGENT, "notice", event.symbol)
         # OrderBook: not forwarded (nothing consumes it yet)
+
+    def _hurry(self, tick: Tick) -> bool:
+        """An exit tick, unless one of the symbol's went out within ``tick_interval``."""
+        if self.urgent is None or not self.urgent(tick):
+            return False
+        now = asyncio.get_running_loop().time()
+        if now - self.last_urgent.get(tick.symbol, -1e9) < self.tick_interval:
+            return False
+        self.last_urgent[tick.symbol] = now
+        return True
+
+    def _numbered(self, notice: ExecutionNotice) -> ExecutionNotice:
+        """``notice`` with its ``sequence``: how many identical ones came before it."""
+        key = tuple(getattr(notice, f.name) for f in dataclasses.fields(notice))
+        sequence = self._seen[key]
+        self._seen[key] += 1
+        return dataclasses.replace(notice, sequence=sequence)
+
+    async def _put(self, rank: int, kind: str, item: Any) -> None:
+        await self.queue.put((rank, next(self._arrivals), kind, item))
 
     async def run(self) -> None:
         while True:
-            kind, item = await self.queue.get()
+            _, _, kind, item = await self.queue.get()
             try:
                 if kind == "tick":
                     await self._tick(item)
-                else:
-                    await self._send(NOTICE_TASK, notice_kwargs(item), NOTICE_QUEUE)
+                elif kind == "now":
+                    await self._now(item)
+                elif batch := self.notices.pop(item, None):
+                    await self._send(NOTICE_TASK, notices_kwargs(batch), NOTICE_QUEUE)
             finally:
                 self.queue.task_done()
 
@@ -152,9 +210,15 @@ class Forwarder:
         if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
             self.last_price[symbol], self.last_sent[symbol] = tick.price, loop.time()
 
+    async def _now(self, tick: Tick) -> None:
+        if await self._send(TICK_TASK, tick_kwargs(tick), TICK_QUEUE):
+            self.hurried += 1
+            now = asyncio.get_running_loop().time()
+            self.last_price[tick.symbol], self.last_sent[tick.symbol] = tick.price, now
+
     def _requeue(self, symbol: str) -> None:
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(("tick", symbol))
+            self.queue.put_nowait((PACED, next(self._arrivals), "tick", symbol))
 
     async def _send(self, name: str, kwargs: dict[str, Any], queue: str) -> bool:
         try:
@@ -293,7 +357,11 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         _install_signals(stop)
-        forwarder = Forwarder(CelerySender(app), gate=None if no_db else sane_gate(gate))
+        forwarder = Forwarder(
+            CelerySender(app),
+            gate=None if no_db else sane_gate(gate),
+            urgent=None if no_db else gate.exit_due,
+        )
         ws = KisWebSocket(
             env.ws_endpoint,
             c.kis.approvals,
@@ -308,8 +376,9 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         await alive
         click.echo(
             f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
-            f"nothing held back, {sum(gate.sanity.dropped.values())} impossible prices "
-            f"dropped, {ws.stats.malformed} malformed frames skipped, "
+            f"nothing held back, {forwarder.hurried} exit ticks sent unpaced, "
+            f"{sum(gate.sanity.dropped.values())} impossible prices dropped, "
+            f"{ws.stats.malformed} malformed frames skipped, "
             f"{len(supervisor.restarts)} loop restarts"
         )
 

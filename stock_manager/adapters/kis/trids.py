@@ -54,9 +54,12 @@ MULTPRICE = _q("intstock-multprice", "FHKST11300006", paper=False)
 ASKING_PRICE = _q("inquire-asking-price-exp-ccn", "FHKST01010200")
 DAILY_CHART = _q("inquire-daily-itemchartprice", "FHKST03010100")
 TIME_CHART = _q("inquire-time-itemchartprice", "FHKST03010200")
+TIME_DAILY_CHART = _q("inquire-time-dailychartprice", "FHKST03010230", paper=False)
+STOCK_INFO = _q("search-stock-info", "CTPF1002R", paper=False)
 DAILY_PRICE = _q("inquire-daily-price", "FHKST01010400")
 VOLUME_RANK = _q("volume-rank", "FHPST01710000", paper=False)
 HOLIDAY = _q("chk-holiday", "CTCA0903R", paper=False)
+STOCK_INFO = _q("search-stock-info", "CTPF1002R", paper=False)  # 주식기본조회
 
 ORDER_BUY = _order("order-cash", "TTTC0012U", "TTTC0802U")
 ORDER_SELL = _order("order-cash", "TTTC0011U", "TTTC0801U")
@@ -79,9 +82,12 @@ ALL = (
     ASKING_PRICE,
     DAILY_CHART,
     TIME_CHART,
+    TIME_DAILY_CHART,
+    STOCK_INFO,
     DAILY_PRICE,
     VOLUME_RANK,
     HOLIDAY,
+    STOCK_INFO,
     ORDER_BUY,
     ORDER_SELL,
     ORDER_RVSECNCL,

@@ -18,14 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from celery.utils.threads import bound_open_broker_sockets
 from kombu import Connection, Consumer, Queue
 from kombu.common import ignore_errors
+from redis import exceptions as redis_errors
 
 from stock_manager.adapters import celery_transport
+from tests.clock_shift import pythonpath
 from tests.servers import RedisServer, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
+TRANSPORT = f"{celery_transport.__name__}:Transport"
 CELERY = (sys.executable, "-m", "celery", "-A", "tests.integration.broker.restart_app")
 
 
@@ -55,6 +59,13 @@ def _two_busy_channels(url: str, transport: str) -> tuple[Connection, list[Any]]
     return conn, held
 
 
+def _settle_finalizers(channels: list[Any]) -> None:
+    """Run kombu's exit finalizers now, so they do not print a traceback at exit."""
+    for channel in channels:
+        with contextlib.suppress(Exception):
+            channel.qos.restore_unacked_once()
+
+
 def _celery_cleanup(conn: Connection) -> None:
     """What Celery's consumer does after it lost the broker (celery 5.7 consumer.py)."""
     bound_open_broker_sockets(conn, 1.0)
@@ -67,13 +78,15 @@ def test_kombus_own_transport_still_dies_of_it(server: RedisServer) -> None:
     """The upstream bug, reproduced: when this fails kombu fixed it, and our ``close`` and
     ``_connparams`` overrides can go."""
     conn, _ = _two_busy_channels(server.url, "kombu.transport.redis:Transport")
+    channels = list(conn.transport.channels)
     server.stop()
     with pytest.raises(AttributeError, match="hostname"):
         _celery_cleanup(conn)
+    _settle_finalizers(channels)
 
 
 def test_our_transport_closes_cleanly_and_loses_nothing(server: RedisServer) -> None:
-    transport = f"{celery_transport.__name__}:Transport"
+    transport = TRANSPORT
     conn, _ = _two_busy_channels(server.url, transport)
     server.stop()
     _celery_cleanup(conn)  # raises nothing
@@ -95,6 +108,46 @@ def test_our_transport_closes_cleanly_and_loses_nothing(server: RedisServer) -> 
     again.close()
 
 
+def test_kombus_own_finalizer_raises_without_redis(server: RedisServer) -> None:
+    """What printed a traceback at the end of a test run: kombu restores a connection's
+    unacknowledged messages in an exit finalizer, and raises when Redis is gone."""
+    conn, _ = _two_busy_channels(server.url, "kombu.transport.redis:Transport")
+    channels = list(conn.transport.channels)
+    server.stop()
+    with pytest.raises(redis_errors.ConnectionError):
+        conn.default_channel.qos.restore_unacked_once()
+    _settle_finalizers(channels)
+
+
+def test_our_finalizer_leaves_the_unacked_to_the_timeout(server: RedisServer) -> None:
+    conn, held = _two_busy_channels(server.url, TRANSPORT)
+    tag = held[0].delivery_tag
+    server.stop()
+    conn.default_channel.qos.restore_unacked_once()  # raises nothing
+    server.start()
+    client = redis.Redis.from_url(server.url)
+    assert client.hexists("unacked", tag)  # still there for restore_visible to bring back
+    client.close()
+
+
+def test_a_lock_left_by_a_restart_mid_restore_holds_restores_back_seconds(
+    server: RedisServer,
+) -> None:
+    """A restore pass's lock that outlives its Redis connection (persisted while held)
+    expires in seconds, so the timed-out messages come back soon after the restart."""
+    conn, held = _two_busy_channels(server.url, TRANSPORT)
+    qos = conn.default_channel.qos
+    client = redis.Redis.from_url(server.url)
+    client.set(qos.unacked_mutex_key, "a dead pass", px=int(qos.unacked_mutex_expire * 1000))
+    assert client.pttl(qos.unacked_mutex_key) <= celery_transport.UNACKED_MUTEX_EXPIRE * 1000
+    client.zadd(qos.unacked_index_key, {held[0].delivery_tag: 0})  # long timed out
+    wait_until(lambda: not client.exists(qos.unacked_mutex_key), 15, "the lock to expire")
+    qos.restore_visible(num=10, interval=1)
+    assert not client.hexists(qos.unacked_key, held[0].delivery_tag)  # back in its queue
+    client.close()
+    conn.close()
+
+
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
@@ -112,7 +165,7 @@ def test_a_worker_survives_redis_restarts(server: RedisServer, tmp_path: Path) -
     done.mkdir()
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": pythonpath(str(REPO)),
         "RESTART_REDIS_URL": server.url,
         "RESTART_DONE": str(done),
     }

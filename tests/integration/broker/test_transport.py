@@ -18,6 +18,7 @@ from stock_manager.adapters.celery_transport import (
     decode,
 )
 from stock_manager.adapters.embedded_redis import EmbeddedRedis
+from tests.clock_shift import pythonpath
 from tests.integration.broker.test_embedded_redis import wait_for
 
 REPO = Path(__file__).resolve().parents[3]
@@ -43,7 +44,7 @@ def home(tmp_path: Path) -> Iterator[Path]:
 
 
 def start_worker(home: Path, log: Path, *extra: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "STRESS_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "STRESS_HOME": str(home), "PYTHONPATH": pythonpath(str(REPO))}
     with log.open("ab") as sink:
         return subprocess.Popen(
             [*CELERY, "worker", "-l", "info", "--without-mingle", "--without-gossip", *extra],

@@ -132,6 +132,8 @@ def test_market_state_is_compare_and_set(uow: SqlUnitOfWork) -> None:
         uow.commit()
     with uow:
         assert uow.market.get(DAY) is MarketState.INITIALIZING
+        assert uow.market.reason(DAY) == "test"  # the dead-man switch lifts only its own halts
+        assert uow.market.reason(DAY.replace(year=DAY.year - 1)) == ""
 
 
 def test_audit_table_is_append_only(uow: SqlUnitOfWork, migrated_engine: Engine) -> None:
@@ -143,3 +145,22 @@ def test_audit_table_is_append_only(uow: SqlUnitOfWork, migrated_engine: Engine)
             conn.execute(text(statement))
     with uow:
         assert [t.event for t in uow.audit.recent()] == ["buy_signal"]
+
+
+def test_instruments_are_stored_per_symbol(uow: SqlUnitOfWork) -> None:
+    from decimal import Decimal
+
+    from stock_manager.domain.instruments import Instrument, InstrumentKind, ListingMarket
+
+    etf = Instrument("122630", InstrumentKind.ETF, ListingMarket.KOSPI, Decimal("2.00"), "레버리지")
+    with uow:
+        assert uow.instruments.get("122630") is None
+        uow.instruments.save(etf, DAY)
+        uow.commit()
+    with uow:
+        assert uow.instruments.get("122630") == (etf, DAY)
+        uow.instruments.save(Instrument("122630", InstrumentKind.ETF, name="again"), DAY)
+        uow.commit()
+    with uow:
+        stored = uow.instruments.get("122630")
+        assert stored is not None and stored[0].name == "again"

@@ -73,8 +73,9 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
             )
             await _until(
                 lambda: any(
-                    k["notice"]["broker_order_no"] == ack.broker_order_no and k["notice"]["is_fill"]
-                    for k in capture.named("tasks.orders.on_execution_notice")
+                    n["broker_order_no"] == ack.broker_order_no and n["is_fill"]
+                    for k in capture.named("tasks.orders.on_execution_notices")
+                    for n in k["notices"]
                 )
             )
         finally:
@@ -90,9 +91,9 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
     queues = {name: queue for name, _, queue in capture.sent}
     assert queues == {
         "tasks.prices.on_tick": "ticks",
-        "tasks.orders.on_execution_notice": "trading",
+        "tasks.orders.on_execution_notices": "trading",
     }
-    notice = capture.named("tasks.orders.on_execution_notice")[-1]["notice"]
+    notice = capture.named("tasks.orders.on_execution_notices")[-1]["notices"][-1]
     assert (notice["symbol"], notice["side"]) == (held, "buy")
 
 

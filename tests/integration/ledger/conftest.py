@@ -25,6 +25,7 @@ from stock_manager.domain.market import MarketState
 from stock_manager.ports import PendingTasks
 from stock_manager.services import market
 from stock_manager.sim import SimConfig, SimServer
+from tests.clock_shift import pythonpath
 from tests.fakes.ports import FakeNotifier
 from tests.integration.ledger.stack import LEASE_NAMESPACE_ENV, LedgerContainer, Stack
 
@@ -41,6 +42,18 @@ SIM: dict[str, Any] = {
 # this long without a heartbeat (3 s / 60 s in production).
 UNKNOWN_PROPAGATION = timedelta(seconds=1)
 STALE_WORKER_AFTER = timedelta(seconds=1)
+
+
+# These tests are about the ledger, not the caps: orders of 200,000 shares, dozens a minute.
+# Every entry is still admitted (services/admission.py); a module sets its own caps in
+# ``stack_settings`` (tests/e2e/test_admission_caps.py).
+OUT_OF_THE_WAY = {
+    "MAX_POSITIONS": "1000",
+    "MAX_NOTIONAL_PER_SYMBOL": str(10**13),
+    "MAX_TOTAL_NOTIONAL": str(10**14),
+    "MAX_ORDERS_PER_MINUTE": "100000",
+    "MAX_DAILY_LOSS": str(10**13),
+}
 
 
 @pytest.fixture
@@ -98,7 +111,8 @@ def stack(
         "SESSION_OPEN": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
         "SESSION_CLOSE": (now + timedelta(minutes=30)).strftime("%H:%M:%S"),
         "XDG_DATA_HOME": str(data_dir.parent),
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": pythonpath(str(REPO)),
+        **OUT_OF_THE_WAY,
         **stack_settings,
     }
     for name, value in env.items():

@@ -19,10 +19,11 @@ from stock_manager.domain.orders import OrderStatus, OrderType, Side
 from stock_manager.domain.records import RecoveryKind
 from stock_manager.domain.trade import SymbolState
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.notices import on_execution_notices
 from stock_manager.services.orders import Outcome, cancel_order, enter
 from stock_manager.services.reconcile import reconcile
 from stock_manager.services.sweep import sweep_locks
-from stock_manager.services.sync import on_execution_notice, sync_orders
+from stock_manager.services.sync import sync_orders
 from tests.integration.ledger.stack import Stack
 
 SYMBOL = "005930"
@@ -102,7 +103,8 @@ def test_accept_then_time_out_is_adopted_once_and_its_fills_counted_once(
     notice = ExecutionNotice(
         at_broker["odno"], "", SYMBOL, Side.BUY, True, False, filled, price, ctx.clock.now()
     )
-    assert on_execution_notice(ctx, notice).changed == 0  # the stream's copy of the same fill
+    (result,) = on_execution_notices(ctx, [notice])  # the stream's copy of the same fill:
+    assert (result.applied, result.changed) == (0, 0)  # a read counted it, so it is read again
     partial = stack.order(intent.id or 0)
     assert partial.status is OrderStatus.PARTIALLY_FILLED
     assert (partial.filled_quantity, partial.filled_amount) == (filled, amount)

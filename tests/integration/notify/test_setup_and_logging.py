@@ -24,6 +24,7 @@ from stock_manager.adapters.notify.setup import (
 from stock_manager.adapters.notify.slack import SlackNotifier
 from stock_manager.bootstrap import Container
 from stock_manager.config import Settings, load_settings
+from tests.clock_shift import pythonpath
 from tests.fakes.slack_api import FakeSlackApi
 
 from .conftest import ACCOUNT, APP_KEY, APP_SECRET
@@ -180,7 +181,7 @@ def test_what_is_queued_is_delivered_when_the_process_exits(
     )
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": pythonpath(str(REPO)),
         "SLACK_BOT_TOKEN": slack_api.token,
         "SLACK_CHANNEL": "#alerts",
         "SLACK_BASE_URL": slack_api.base_url,

@@ -81,16 +81,16 @@ def test_each_check_refuses_with_its_reason(changes: dict[str, object], expected
     )
     reasons = check_entry(proposal, exposure(**changes), RiskLimits())
     assert len(reasons) == 1
-    assert expected in reasons[0]
+    assert expected in str(reasons[0])
 
 
 def test_price_must_be_on_tick_and_inside_the_limits() -> None:
     off_tick = EntryProposal("005930", 1, 10_005, OrderType.LIMIT)
-    assert "tick" in check_entry(off_tick, exposure(), RiskLimits())[0]
+    assert "tick" in str(check_entry(off_tick, exposure(), RiskLimits())[0])
     too_high = EntryProposal("005930", 1, 13_100, OrderType.LIMIT)
-    assert "outside" in check_entry(too_high, exposure(), RiskLimits())[0]
+    assert "outside" in str(check_entry(too_high, exposure(), RiskLimits())[0])
 
 
 def test_notional_per_symbol_is_capped() -> None:
     big = EntryProposal("005930", 300, 10_000, OrderType.LIMIT)
-    assert "per symbol" in check_entry(big, exposure(), RiskLimits())[0]
+    assert "per symbol" in str(check_entry(big, exposure(), RiskLimits())[0])

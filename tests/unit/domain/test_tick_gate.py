@@ -80,3 +80,15 @@ def test_an_impossible_tick_never_passes_and_is_counted() -> None:
     assert not gate.passes(tick(13_100))
     assert gate.sanity.dropped == {TickFault.BELOW_BAND: 1, TickFault.ABOVE_BAND: 1}
     assert gate.passes(tick(9_600))  # a real stop still passes
+
+
+def test_exit_due_names_only_the_ticks_that_cross_an_exit_level() -> None:
+    gate = gate_on(held(high=10_000), held(state=SymbolState.EXITING, seq=1))
+    gate.watch([held(high=10_000)])
+    assert gate.passes(tick(10_300)) and not gate.exit_due(tick(10_300))  # a new high: paced
+    assert gate.exit_due(tick(10_090))  # trailing stop from the high the gate saw itself
+    assert gate.exit_due(tick(9_700))  # stop-loss
+    assert gate.exit_due(tick(10_500))  # take-profit, though it is a new high too
+    assert not gate.exit_due(tick(9_700, symbol="000660"))  # unknown: the worker judges
+    gate.watch([held(state=SymbolState.EXITING)])
+    assert not gate.exit_due(tick(9_000))  # a sell is already out

@@ -101,8 +101,9 @@ def environment(**overrides: Any) -> KisEnvironment:
     values: dict[str, Any] = {
         "name": "paper",
         "dialect": "paper",
-        "rest_url": "https://kis.test:29443",
-        "ws_url": "ws://kis.test:31000",
+        # The paper hosts: any other host is live and refuses unarmed orders (issue 13).
+        "rest_url": "https://openapivts.koreainvestment.com:29443",
+        "ws_url": "ws://ops.koreainvestment.com:31000",
         "rate_limit": 2.0,
     }
     values.update(overrides)

@@ -43,7 +43,7 @@ def test_a_read_sends_every_header_kis_expects(harness: Harness) -> None:
     harness.kis.on("inquire-price", reply("inquire_price"))
     harness.http.request(trids.INQUIRE_PRICE, params=PRICE)
     request = harness.kis.calls("inquire-price")[0]
-    assert request.url.host == "kis.test"
+    assert request.url.host == "openapivts.koreainvestment.com"
     assert request.url.params["FID_INPUT_ISCD"] == "005930"
     headers = request.headers
     assert headers["appkey"] == APP_KEY

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from stock_manager.adapters.kis import mapping
 from stock_manager.adapters.kis.broker import KisBroker
 from stock_manager.adapters.kis.errors import KISIncompleteRead
 from stock_manager.adapters.kis.mapping import KISUnknownSymbol
 from stock_manager.adapters.kis.orders import KisOrderClient
+from stock_manager.adapters.kis.parsing import Row
 from stock_manager.adapters.kis.rest import KisRestClient
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import InstrumentKind, ListingMarket
 from stock_manager.domain.orders import OrderType, Side
+from stock_manager.ports import Lane, using_lane
 from tests.unit.kis.conftest import Harness, fixture, make_harness, reply
 
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=KST)
@@ -259,3 +264,56 @@ def test_parsing_ignores_key_case_unknown_fields_and_missing_optionals() -> None
     q = rest(h).quote("123456")
     assert (q.symbol, q.price, q.open, q.high, q.volume) == ("123456", 1234, 1200, 0, 0)
     assert q.change_rate == Decimal(0)
+
+
+def test_the_instrument_comes_from_search_stock_info_on_live(live_harness: Harness) -> None:
+    live_harness.kis.on("search-stock-info", reply("stock_info_etf"), reply("stock_info_stock"))
+    etf = broker(live_harness).instrument("122630")
+    assert (etf.kind, etf.market, etf.multiple) == (
+        InstrumentKind.ETF,
+        ListingMarket.KOSPI,
+        Decimal("2.00"),
+    )
+    stock = broker(live_harness).instrument("000660")
+    assert (stock.kind, stock.multiple, stock.name) == (InstrumentKind.STOCK, 1, "SK하이닉스")
+    request = live_harness.kis.calls("search-stock-info")[0]
+    assert request.headers["tr_id"] == "CTPF1002R"
+    assert request.url.params["PRDT_TYPE_CD"] == "300"
+
+
+def test_paper_reads_the_instrument_from_the_quote(harness: Harness) -> None:
+    """Paper has no 주식기본조회 (EGW02006): the quote's rprs_mrkt_kor_name stands in (⚠)."""
+    harness.kis.on("inquire-price", reply("inquire_price"))
+    assert broker(harness).instrument("005930").kind is InstrumentKind.STOCK
+    assert harness.kis.calls("search-stock-info") == []
+    etf = mapping.instrument_from_quote(
+        "069500", Row({"stck_prpr": "1", "rprs_mrkt_kor_name": "ETF"})
+    )
+    etn = mapping.instrument_from_quote("Q500001", Row({"stck_prpr": "1"}))
+    assert (etf.kind, etn.kind) == (InstrumentKind.ETF, InstrumentKind.ETN)
+
+
+def test_the_balance_carries_the_brokers_costs_of_the_day(harness: Harness) -> None:
+    harness.kis.on("inquire-balance", reply("balance_empty"))
+    assert rest(harness).balance().costs_today == 200  # thdt_tlex_amt
+
+
+def test_multi_quote_keeps_two_requests_in_flight_in_the_callers_lane(
+    live_harness: Harness,
+) -> None:
+    """The limiter paces the requests; the next one waits at the limiter, not behind the
+    previous one's answer (issue 16: 1,000 held symbols priced at the request limit)."""
+    both_in_flight = threading.Barrier(2, timeout=5)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        both_in_flight.wait()  # breaks (and the test fails) if requests go one at a time
+        return reply("multprice")
+
+    live_harness.kis.on("intstock-multprice", answer)
+    live_harness.http.tokens.get()  # the token first (its request has a lane of its own)
+    live_harness.limiter.lanes.clear()
+    with using_lane(Lane.EXIT):
+        quotes = rest(live_harness).multi_quote([f"{n:06d}" for n in range(60)])
+    assert set(quotes) == {"005930", "000660"}
+    assert len(live_harness.kis.calls("intstock-multprice")) == 2
+    assert set(live_harness.limiter.lanes) == {Lane.EXIT}

@@ -14,6 +14,7 @@ from stock_manager.adapters.kis.stream import (
     CelerySender,
     Forwarder,
     notice_kwargs,
+    notices_kwargs,
     tick_kwargs,
     wanted,
 )
@@ -59,6 +60,8 @@ def test_notice_kwargs_are_plain_json_with_every_field_and_no_secrets() -> None:
         "price",
         "at",
         "order_quantity",
+        "accept_only",
+        "sequence",
     }
     assert (notice["side"], notice["at"]) == ("buy", "2026-11-20T09:30:15+09:00")
     assert "htsuser1" not in json.dumps(kwargs) and "5007" not in json.dumps(kwargs)
@@ -78,8 +81,8 @@ def test_the_forwarder_sends_ticks_to_their_queue_and_notices_to_trading() -> No
 
     asyncio.run(scenario())
     assert [(name, queue) for name, _, queue in capture.sent] == [
+        ("tasks.orders.on_execution_notices", "trading"),  # notices go ahead of paced ticks
         ("tasks.prices.on_tick", "ticks"),
-        ("tasks.orders.on_execution_notice", "trading"),
     ]
 
 
@@ -161,7 +164,7 @@ def test_a_full_queue_drops_ticks_but_never_notices() -> None:
 
     forwarder = asyncio.run(scenario())
     assert forwarder.dropped == 1
-    assert [name for name, _, _ in capture.sent][-1] == "tasks.orders.on_execution_notice"
+    assert [name for name, _, _ in capture.sent][-1] == "tasks.orders.on_execution_notices"
 
 
 def test_subscriptions_put_notices_first_then_held_then_extra_without_duplicates() -> None:
@@ -232,3 +235,97 @@ def test_the_stream_learns_bands_and_drops_impossible_ticks() -> None:
     assert not passes(Tick("005930", 93_000, 1, 1, now))
     assert passes(Tick("005930", 69_000, 1, 1, now))  # not watched: the workers judge it
     assert sum(gate.sanity.dropped.values()) == 2
+
+
+def exit_gate() -> Any:
+    """005930 held: 10 shares at 10,000, high 10,000; stop-loss 3 % (9,700), trailing 2 %."""
+    from decimal import Decimal
+
+    from stock_manager.domain.exits import ExitPolicy
+    from stock_manager.domain.tick_gate import TickGate
+    from stock_manager.domain.trade import SymbolState, SymbolTrade
+
+    gate = TickGate(ExitPolicy(Decimal(3), Decimal(5), Decimal(2)))
+    trade = SymbolTrade("005930", SymbolState.HOLDING, 10, 100_000, trade_seq=1, high_water=10_000)
+    gate.watch([trade, SymbolTrade("000660", SymbolState.ENTERING, trade_seq=1)])
+    return gate
+
+
+def paced_by(capture: Capture, *events: Tick, interval: float = 10.0) -> Forwarder:
+    """Forward ``events`` through the exit gate with a long pacing interval; the run loop
+    starts only after every event was handled, so the queue's order is what is tested."""
+    gate = exit_gate()
+
+    async def scenario() -> Forwarder:
+        forwarder = Forwarder(
+            capture, tick_interval=interval, gate=gate.passes, urgent=gate.exit_due
+        )
+        runner = asyncio.create_task(forwarder.run())
+        for event in events:
+            await forwarder.handle(event)
+            await asyncio.sleep(0.01)  # each tick is looked at before the next arrives
+        await forwarder.queue.join()
+        runner.cancel()
+        return forwarder
+
+    return asyncio.run(scenario())
+
+
+def test_an_exit_crossing_tick_is_forwarded_at_once_right_after_another_tick() -> None:
+    capture = Capture()
+    paced_by(capture, tick(10_300), tick(9_600))  # a new high, then through the stop
+    assert sent_prices(capture) == [10_300, 9_600]  # the stop did not wait 10 s for its turn
+
+
+def test_an_exit_tick_replaces_a_paced_price_and_more_exits_are_paced_again() -> None:
+    capture = Capture()
+    paced_by(capture, tick(10_300), tick(10_400), tick(9_600), tick(9_500), tick(9_400))
+    # 10,400 was waiting its turn: the stop went out instead and nothing older follows it;
+    # one exit is on its way, so 9,500 and 9,400 wait for the interval like any tick
+    assert sent_prices(capture) == [10_300, 9_600]
+
+
+def test_an_exit_tick_goes_ahead_of_paced_ticks_of_other_symbols() -> None:
+    capture = Capture()
+    gate = exit_gate()
+
+    async def scenario() -> None:
+        forwarder = Forwarder(capture, tick_interval=10.0, gate=gate.passes, urgent=gate.exit_due)
+        for symbol in ("000660", "035720", "035420"):
+            await forwarder.handle(tick(50_000, symbol))  # not judged: paced
+        await forwarder.handle(tick(9_600))
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    assert [k["symbol"] for _, k, _ in capture.sent][:1] == ["005930"]
+    assert len(capture.sent) == 4
+
+
+def test_notices_arriving_together_for_a_symbol_go_out_in_one_task_numbered() -> None:
+    """Two same-second fills of one order are two fills; the task can tell them from a
+    redelivery by their sequence (KIS gives a notice no id)."""
+    from dataclasses import replace
+
+    capture = Capture()
+    other = replace(NOTICE, symbol="000660", broker_order_no="0000117058")
+
+    async def scenario() -> None:
+        forwarder = Forwarder(capture)
+        for notice in (NOTICE, other, NOTICE):  # all before the sender's first turn
+            await forwarder.handle(notice)
+        runner = asyncio.create_task(forwarder.run())
+        await forwarder.queue.join()
+        await forwarder.handle(NOTICE)  # a third identical fill, later: its own task
+        await forwarder.queue.join()
+        runner.cancel()
+
+    asyncio.run(scenario())
+    batches = [kwargs["notices"] for name, kwargs, _ in capture.sent]
+    assert [[(n["symbol"], n["sequence"]) for n in b] for b in batches] == [
+        [("005930", 0), ("005930", 1)],
+        [("000660", 0)],
+        [("005930", 2)],
+    ]
+    assert batches[0] == notices_kwargs([NOTICE, replace(NOTICE, sequence=1)])["notices"]

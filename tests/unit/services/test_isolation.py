@@ -18,6 +18,7 @@ from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.isolation import per_symbol
 from stock_manager.services.prices import check_prices
 from stock_manager.services.sync import sync_orders
+from tests.fakes.uow import FakeSymbols
 from tests.unit.services.conftest import World
 
 SYMBOLS = ("005930", "000660", "035420", "051910")
@@ -38,7 +39,7 @@ def test_a_price_check_goes_on_for_every_other_symbol(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Four held symbols, all below the stop; three of them fail in three ways while being
-    marked. The fourth still gets its stop-loss, the contradiction is quarantined."""
+    judged. The fourth still gets its stop-loss, the contradiction is quarantined."""
     hold_all(world)
     for symbol in SYMBOLS:
         world.broker.set_quote(symbol, 9_000)  # -10 %: every one is due a stop-loss
@@ -47,14 +48,14 @@ def test_a_price_check_goes_on_for_every_other_symbol(
         "000660": InvalidTransition("symbol", SymbolState.FLAT, SymbolEvent.SELL_FILLED),
         "035420": RuntimeError("a bug"),
     }
-    marked = prices.mark
+    judged = prices.exit_due
 
-    def failing_mark(ctx: Any, symbol: str, price: int) -> SymbolTrade | None:
-        if symbol in failures:
-            raise failures[symbol]
-        return marked(ctx, symbol, price)
+    def failing(ctx: Any, trade: SymbolTrade, *args: Any) -> prices.ExitPlan | None:
+        if trade.symbol in failures:
+            raise failures[trade.symbol]
+        return judged(ctx, trade, *args)
 
-    monkeypatch.setattr(prices, "mark", failing_mark)
+    monkeypatch.setattr(prices, "exit_due", failing)
 
     result = check_prices(world.ctx)
 
@@ -63,6 +64,22 @@ def test_a_price_check_goes_on_for_every_other_symbol(
     assert world.symbol("005930").state is SymbolState.HOLDING  # next pass
     assert "symbol_error" in world.notifier.kinds()  # the bug is reported
     assert "quarantine" in world.notifier.kinds()
+
+
+def test_a_failed_mark_write_still_lets_the_exits_out(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hold_all(world)
+    for symbol in SYMBOLS:
+        world.broker.set_quote(symbol, 9_000)
+
+    def broken(self: object, prices: object) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(FakeSymbols, "mark_prices", broken)
+    result = check_prices(world.ctx)
+    assert sorted(p.symbol for p in result.exits) == sorted(SYMBOLS)
+    assert "symbol_error" in world.notifier.kinds()
 
 
 @pytest.mark.parametrize(

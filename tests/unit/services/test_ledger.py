@@ -9,7 +9,7 @@ import pytest
 
 from stock_manager.domain.broker import BrokerOrder
 from stock_manager.domain.clock import KST
-from stock_manager.domain.fees import FeeSchedule
+from stock_manager.domain.fees import FeeBasis, FeeSchedule
 from stock_manager.domain.orders import (
     Order,
     OrderEvent,
@@ -94,7 +94,8 @@ def test_increment_is_split_so_quantity_times_price_equals_the_amount() -> None:
     assert sum(f.notional for f in fills) == 310
 
 
-def test_costs_follow_the_cumulative_amount_whatever_the_batching() -> None:
+def test_costs_per_order_follow_the_cumulative_amount_whatever_the_batching() -> None:
+    fees = FeeSchedule(basis=FeeBasis.ORDER)
     order = Order(
         "k",
         DAY,
@@ -106,11 +107,11 @@ def test_costs_follow_the_cumulative_amount_whatever_the_batching() -> None:
         OrderPurpose.EXIT,
         status=OrderStatus.SUBMITTED,
     )
-    one_go = fills_for(order, OrderFact("1", "0", 100, 7_500_000, False), FEES, NOW)
-    first = fills_for(order, OrderFact("1", "0", 30, 2_250_000, True), FEES, NOW)
+    one_go = fills_for(order, OrderFact("1", "0", 100, 7_500_000, False), fees, NOW)
+    first = fills_for(order, OrderFact("1", "0", 30, 2_250_000, True), fees, NOW)
     later = order.with_cumulative_fill(30, 2_250_000)
-    rest = fills_for(later, OrderFact("1", "0", 100, 7_500_000, False), FEES, NOW)
-    total = FEES.costs(Side.SELL, 7_500_000)
+    rest = fills_for(later, OrderFact("1", "0", 100, 7_500_000, False), fees, NOW)
+    total = fees.costs(Side.SELL, 7_500_000)
     for batch in (one_go, first + rest):
         assert sum(f.commission for f in batch) == total.commission
         assert sum(f.tax for f in batch) == total.tax

@@ -132,6 +132,21 @@ def test_a_stop_tick_marks_and_writes_the_intent_in_one_commit_before_the_sell()
     assert seen_at_submit == [(SymbolState.EXITING, 9_690, 1)]
 
 
+def test_a_stop_tick_waits_out_a_new_high_tick_holding_the_lease() -> None:
+    """Issue 16: the stream sends a crossing tick at once, so it can reach a worker while the
+    tick before it (a new high) still holds the lease; the stop must not be dropped."""
+    import threading
+
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
+    holding(world)
+    marking = world.locks.acquire("005930", "the new high's worker", 30)
+    assert marking is not None
+    threading.Timer(0.05, world.locks.release, [marking]).start()
+    result = on_tick(world.ctx, "005930", 9_690)
+    assert result is not None and result.outcome is Outcome.SUBMITTED
+    assert world.symbol().state is SymbolState.EXITING
+
+
 def test_a_trailing_stop_from_a_tick_counts_the_high_it_just_set() -> None:
     world = make_world(exits=ExitPolicy(Decimal(3), Decimal(50), Decimal(2), timedelta(hours=1)))
     holding(world)
@@ -222,6 +237,20 @@ def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: Worl
     assert final.done
     assert final.flat
     assert world.symbol().state is SymbolState.FLAT
+
+
+def test_the_confirming_round_reads_the_orders_and_the_balance_once_each(world: World) -> None:
+    holding(world)
+    at_liquidation(world)
+    liquidate_round(world.ctx)
+    sell = next(o for o in world.orders() if o.side is Side.SELL)
+    world.broker.fill(sell.broker_order_no, 10, 10_000)
+    world.clock.advance(5)
+    world.broker.calls.clear()
+    final = liquidate_round(world.ctx)  # reconcile applies the fill: nothing left in play
+    assert final.flat
+    reads = [name for name, _ in world.broker.calls if name in ("orders", "balance")]
+    assert sorted(reads) == ["balance", "orders"]
 
 
 def test_a_stale_sell_escalates_to_market(world: World) -> None:

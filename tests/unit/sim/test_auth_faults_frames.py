@@ -113,3 +113,30 @@ def test_record_field_counts(
     ex.matching.place(OrderRequest("005930", Side.BUY, "01", 1, 0), ex.now(), ex.phase())
     counts = {len(r.split("^")) for r in records}
     assert counts == {tick, book, 26}
+
+
+def test_only_a_plain_acceptance_parses_as_accept_only(make_exchange: MakeExchange) -> None:
+    """The worker skips the broker for a receipt that only says "accepted" (issue 16); every
+    other receipt — cancel, expiry — and every fill must not read as one."""
+    from stock_manager.adapters.kis.notices import parse_notice
+
+    ex, clock = make_exchange()
+    records: list[str] = []
+    ex.notice_listeners.append(
+        lambda n: records.append(notice_record(n, "simuser", "1234567801", "06590"))
+    )
+    clock.advance(1)
+    ex.advance()
+    ex.matching.place(OrderRequest("005930", Side.BUY, "01", 1, 0), ex.now(), ex.phase())
+    low = ex.matching._market("005930").limits.lower
+    buy = OrderRequest("005930", Side.BUY, "00", 1, low)
+    resting = ex.matching.place(buy, ex.now(), ex.phase())
+    ex.matching.cancel(resting.odno, 1, True, ex.now(), ex.phase())
+    parsed = [parse_notice(tuple(r.split("^")), ex.now().date()) for r in records]
+    kinds = [("fill" if n.is_fill else "receipt", n.accept_only) for n in parsed]
+    assert kinds == [
+        ("receipt", True),  # the market buy accepted
+        ("fill", False),
+        ("receipt", True),  # the resting buy accepted
+        ("receipt", False),  # its cancel
+    ]

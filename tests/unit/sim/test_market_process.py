@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from stock_manager.domain.krx import is_on_tick
+from stock_manager.domain.instruments import InstrumentKind
+from stock_manager.domain.krx import PriceLimits, is_on_tick
 from stock_manager.sim.exchange import Exchange
 from stock_manager.sim.process import Regime
 from tests.unit.sim.conftest import START, MakeExchange
@@ -39,13 +40,14 @@ def test_a_symbols_path_does_not_depend_on_the_others(make_exchange: MakeExchang
 
 def test_prices_stay_on_the_tick_grid_inside_the_limits(make_exchange: MakeExchange) -> None:
     exchange, _ = make_exchange(symbols=60, candle_seconds=1.0)
-    seen: list[tuple[int, int, int]] = []
-    exchange.trade_listeners.append(
-        lambda m, t: seen.append((t.price, m.limits.lower, m.limits.upper))
-    )
+    seen: list[tuple[int, PriceLimits]] = []
+    exchange.trade_listeners.append(lambda m, t: seen.append((t.price, m.limits)))
     _run(exchange, 300, step=1.0)
     assert len(seen) > 20_000
-    assert all(is_on_tick(p) and low <= p <= high for p, low, high in seen)
+    assert all(is_on_tick(p, limits.kind) and limits.contains(p) for p, limits in seen)
+    # The KODEX ETFs trade on their own grid (5 won from 2,000), finer than a stock's.
+    etf_prices = {p for p, limits in seen if limits.kind is InstrumentKind.ETF}
+    assert etf_prices and any(not is_on_tick(p) for p in etf_prices)
 
 
 def test_day_statistics_follow_the_trades(make_exchange: MakeExchange) -> None:
