@@ -108,6 +108,8 @@ def stack(
         "KIS_WS_URL": sim.ws_url,
         "KIS_TIMEOUT": "1",
         "KIS_RATE_LIMIT": "50",
+        # No stream runs here, so no execution notice ever comes: sync every order at once.
+        "ORDER_SYNC_NOTICE_GRACE": "0",
         "SESSION_OPEN": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
         "SESSION_CLOSE": (now + timedelta(minutes=30)).strftime("%H:%M:%S"),
         "XDG_DATA_HOME": str(data_dir.parent),

@@ -20,6 +20,7 @@ from stock_manager.config import get_settings
 from stock_manager.domain.krx import ticks_away
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 from stock_manager.services.health import PRICE_CHECK, dead_man_check
+from stock_manager.services.leasing import symbol_lease
 from tests.integration.kis.test_token_survives_redis import TokenRequests
 from tests.integration.ledger.stack import LedgerContainer, Stack
 from tests.integration.own_redis import OwnRedis
@@ -76,16 +77,24 @@ def test_price_checks_and_broker_access_survive_a_redis_restart(
         assert trade.last_price == ticks_away(entry, steps)
         return trade
 
-    for steps in (1, 2, 2, 2, 3):  # the unchanged marks still take (and fence) the lease
+    def fence() -> int:  # what an exit or a sync of the symbol would write under
+        with symbol_lease(ctx, symbol) as lease:
+            assert lease is not None
+            return lease.fence
+
+    for steps in (1, 2, 2, 2, 3):  # marks are one batched write, without a lease (issue 16)
         before = mark_at(steps)
-    assert before.state is SymbolState.HOLDING and before.fence > 0
+    fenced = fence()
+    assert before.state is SymbolState.HOLDING and fenced > 0
     assert requests.seen.count("issued") <= 1  # the stack's first call may have issued
 
     own_redis.restart()
 
-    after = mark_at(4)
-    assert after.fence > before.fence
-    assert mark_at(5).fence > after.fence
+    mark_at(4)
+    after = fence()
+    assert after > fenced  # above every fence written before Redis lost its counters
+    mark_at(5)
+    assert fence() > after
     with ctx.uow as uow:
         run = uow.task_runs.get(PRICE_CHECK)
     assert run is not None and run.failures == 0 and run.successes == 7
