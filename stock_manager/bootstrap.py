@@ -32,6 +32,7 @@ from stock_manager.config import Settings, get_settings
 from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, PAPER_ORDER_TYPES, OrderType
 from stock_manager.domain.risk import RiskLimits
+from stock_manager.domain.tick_sanity import TickSanity
 from stock_manager.ports import (
     Broker,
     Clock,
@@ -202,7 +203,13 @@ class Container:
             trading=self.trading_policy,
             actor=process_identity(),
             tasks=self.tasks,
+            sanity=self.tick_sanity,
         )
+
+    @cached_property
+    def tick_sanity(self) -> TickSanity:
+        """This process's price bands and count of impossible prices dropped."""
+        return TickSanity()
 
     @cached_property
     def metrics_registry(self) -> CollectorRegistry:
@@ -271,6 +278,7 @@ def trading_policy(s: Settings) -> TradingPolicy:
             escalation_order_type=OrderType[s.liquidation_escalation_order_type],
         ),
         exit_order_type=OrderType[s.exit_order_type],
+        auction_exit=OrderType[s.exit_auction_order_type],
     )
 
 

@@ -198,6 +198,9 @@ class Settings(BaseSettings):
     # Order types (OrderType names) of strategy and policy exits, and of liquidation's resend.
     exit_order_type: str = "BEST"
     liquidation_escalation_order_type: str = "MARKET"
+    # The exit in a single-price auction (VI, closing call), where BEST is refused:
+    # LIMIT (at the lower limit, crossing at the auction's price) or MARKET.
+    exit_auction_order_type: Literal["LIMIT", "MARKET"] = "LIMIT"
     # Names of registered custom candidate filters (services/scan.py register_filter).
     scan_filters: CsvList = Field(default_factory=list)
 

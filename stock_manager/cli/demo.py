@@ -54,7 +54,9 @@ def demo(
     end: time | None,
 ) -> None:
     """Trade a compressed session on the simulator with real worker, beat and stream
-    processes; liquidate before the close; print the summary and write the report.
+    processes; liquidate before the close; print the summary and write the report. Once a
+    position is held, a volatility interruption is set off on it below its stop (the exit
+    goes into the VI's single-price auction).
 
     With --data the simulator plays a recorded day (its window spread over --minutes)
     instead of the random walk. Exits 0 only if the account ended flat and the ledger
@@ -70,4 +72,8 @@ def demo(
     elif day or start or end:
         raise click.BadParameter("only with --data", param_hint="--date/--from/--to")
     options = DemoOptions(minutes, symbols, seed, out, flower, plan)
-    raise SystemExit(Demo(options, Console()).run())
+    from stock_manager.demo.drills import ViDrill
+
+    # a replayed day keeps its recorded prices; a simulated one gets a VI below a stop
+    observers = [ViDrill()] if plan is None else []
+    raise SystemExit(Demo(options, Console(), observers=observers).run())

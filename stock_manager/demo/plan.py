@@ -190,6 +190,12 @@ def sim_args(o: DemoOptions) -> list[str]:
         "0.25",
         "--auction-seconds",
         f"{AUCTION_SECONDS:g}",
+        # a VI's 2-minute auction, shortened for a demo day of minutes but long enough for
+        # an exit to be sent into it (⚠ thresholds as KRX's)
+        "--vi-seconds",
+        "12",
+        "--vi-extension-seconds",
+        "3",
         "--history-candles",
         "60",
     ]

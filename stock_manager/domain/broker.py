@@ -12,6 +12,7 @@ Every error type says what to do about it (see the tree below).
     ├── BrokerUnavailable      transient failure of a read: retry with backoff
     │   └── BrokerReadIncomplete  a list could not be read to its end: nothing is proven absent
     ├── BrokerRejected         the broker said no to this request: do not retry it as is
+    │   └── OrderTypeRefused   ... for its order type in this session state: send another type
     ├── BrokerValidationError  our request or its reply is malformed: a bug, do not retry
     └── OrderOutcomeUnknown    an order was sent but its fate is unknown: resolve, never resend
 """
@@ -62,6 +63,11 @@ class BrokerRejected(BrokerError):
         self.code = code
 
 
+class OrderTypeRefused(BrokerRejected):
+    """The order type is not accepted now (e.g. ``03`` in a VI auction or the closing call):
+    the same intent with an accepted type may be sent instead."""
+
+
 class BrokerValidationError(BrokerError):
     pass
 
@@ -89,6 +95,7 @@ class Quote:
     halted: bool = False
     warning_code: str = "00"  # mrkt_warn_cls_code: 00 none, 01 caution, 02 warning, 03 danger
     at: datetime | None = None
+    vi_code: str = ""  # vi_cls_code: N none; Y, 1 static, 2 dynamic, 3 both (trading_state.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stock_manager.domain.broker import Tick
+from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitPolicy
+from stock_manager.domain.tick_sanity import TickFault, TickSanity
 from stock_manager.domain.trade import SymbolState, SymbolTrade
 
 _JUDGED = (SymbolState.HOLDING, SymbolState.QUARANTINED)
@@ -23,8 +25,10 @@ _IGNORED = (SymbolState.EXITING, SymbolState.FLAT)  # a sell is out, or nothing 
 
 
 class TickGate:
-    def __init__(self, exits: ExitPolicy) -> None:
+    def __init__(self, exits: ExitPolicy, sanity: TickSanity | None = None) -> None:
         self.exits = exits
+        self.sanity = sanity or TickSanity()
+        self.last_fault: TickFault | None = None
         self._trades: dict[str, SymbolTrade] = {}
         self._peaks: dict[tuple[str, int], int] = {}  # (symbol, trade_seq) -> highest seen
 
@@ -40,7 +44,12 @@ class TickGate:
 
     def passes(self, tick: Tick) -> bool:
         """Whether the workers should see ``tick``: a new high, an exit, or a symbol whose
-        state the snapshot cannot judge (unknown, or an entry that may have just filled)."""
+        state the snapshot cannot judge (unknown, or an entry that may have just filled).
+        An impossible price (``tick_sanity``: outside the day's band, off the grid) never
+        passes; it is counted in ``sanity.dropped`` and kept in ``last_fault``."""
+        self.last_fault = self.sanity.admit(tick.symbol, kst_date(tick.at), tick.price)
+        if self.last_fault is not None:
+            return False
         trade = self._trades.get(tick.symbol)
         if trade is None:
             return True

@@ -10,7 +10,9 @@ live acts on them first, under the symbol's lease, then says whether a sell may 
    was lost or refused) are sent again.
 3. A working sell older than the liquidation policy's ``escalate_after`` is cancelled, so the
    next sell goes out at the escalated type; a younger one is left to work. A liquidation's
-   marketable limit sell is cancelled sooner, after ``reprice_after``: it missed the bid.
+   marketable limit sell is cancelled sooner, after ``reprice_after``: it missed the bid. A
+   limit at the day's lower limit is left to work (an exit in a VI or the closing call: it
+   crosses at the auction's price, and a cancel could only miss the uncross).
 4. The symbol is synced from a complete read, so fills and cancels move its state (ENTERING
    with a partial fill becomes HOLDING; a cancelled sell's shares are held again).
 
@@ -88,12 +90,18 @@ def _should_cancel(ctx: ServiceContext, order: Order, now: datetime) -> bool:
         return False
     if order.side is Side.BUY or order.status is OrderStatus.CANCEL_PENDING:
         return True
-    if order.created_at is None:
+    if order.created_at is None or _at_the_floor(ctx, order, now):
         return False
     age, policy = now - order.created_at, ctx.trading.liquidation
     if order.purpose is OrderPurpose.LIQUIDATION and order.order_type.has_price:
         return age >= policy.reprice_after  # marketable when sent: still open, it missed
     return age >= policy.escalate_after
+
+
+def _at_the_floor(ctx: ServiceContext, order: Order, now: datetime) -> bool:
+    """A limit sell at the day's lower limit: nothing sells for less, so nothing to escalate."""
+    band = ctx.sanity.band(order.symbol, kst_date(now))
+    return band is not None and order.order_type.has_price and 0 < order.price <= band.lower
 
 
 def _verdict(live: list[Order]) -> Clearance:

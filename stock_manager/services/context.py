@@ -10,6 +10,7 @@ from stock_manager.domain.exits import ExitPolicy
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.domain.orders import LIVE_ORDER_TYPES, OrderType
 from stock_manager.domain.risk import RiskLimits
+from stock_manager.domain.tick_sanity import TickSanity
 from stock_manager.ports import (
     Broker,
     Clock,
@@ -81,6 +82,9 @@ class TradingPolicy:
     scan: ScanPolicy = field(default_factory=ScanPolicy)
     liquidation: LiquidationPolicy = field(default_factory=LiquidationPolicy)
     exit_order_type: OrderType = OrderType.BEST  # 최유리지정가: fills against the best bid
+    # The exit in a single-price auction (VI, closing call), where 03 is refused: LIMIT at
+    # the lower limit (crosses at the auction's price) or MARKET (domain/trading_state.py).
+    auction_exit: OrderType = OrderType.LIMIT
     # Shares the system did not open: "manage" (exit rules and liquidation apply), "ignore"
     # (left alone, kept out of liquidation and its flat check) or "liquidate" (sold at once).
     external_holdings: Literal["manage", "ignore", "liquidate"] = "manage"
@@ -98,3 +102,5 @@ class ServiceContext:
     trading: TradingPolicy = field(default_factory=TradingPolicy)
     actor: str = "local"
     tasks: TaskQueue = field(default_factory=PendingTasks)
+    # The day's price bands seen by this process and the impossible prices it dropped.
+    sanity: TickSanity = field(default_factory=TickSanity)

@@ -33,10 +33,12 @@ from stock_manager.domain.clock import kst_date
 from stock_manager.domain.orders import Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.session import TradingSession
 from stock_manager.domain.trade import SymbolState, SymbolTrade
+from stock_manager.domain.trading_state import TradingState
 from stock_manager.ports import Lane, Notice, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.exit_orders import choose_exit
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import symbol_lease
 from stock_manager.services.orders import sell_under_lease
@@ -148,6 +150,17 @@ def _liquidate(ctx: ServiceContext, symbol: str, past_hard_cut: bool) -> str:
         return f"{symbol}: sell {order_type.name} {price}: {result.outcome.value} {result.detail}"
 
 
+_AUCTION_LIKE = frozenset(
+    {
+        TradingState.STATIC_VI,
+        TradingState.DYNAMIC_VI,
+        TradingState.VI,
+        TradingState.CLOSING_CALL,
+        TradingState.LOWER_LIMIT,
+    }
+)
+
+
 def _level(sells: list[Order], trade: SymbolTrade) -> int:
     """How many of this trade's liquidation sells ended with shares left: each escalates."""
     prefix = f":{trade.symbol}:sell:{trade.trade_seq}:"
@@ -161,8 +174,13 @@ def _level(sells: list[Order], trade: SymbolTrade) -> int:
 
 
 def _sell_terms(ctx: ServiceContext, symbol: str, level: int) -> tuple[OrderType, int]:
-    """A marketable limit at the best bid first; the escalation type once one was cancelled."""
+    """A marketable limit at the best bid first; the escalation type once one was cancelled.
+    In a VI or the closing call (or at the lower limit) the exit the state accepts instead:
+    a frozen book's bid would miss the auction's price."""
     if level == 0:
+        choice = choose_exit(ctx, symbol)
+        if choice.order is not None and choice.state in _AUCTION_LIKE:
+            return choice.order.order_type, choice.order.price
         with using_lane(Lane.LIQUIDATION):
             bid = ctx.broker.orderbook(symbol).best_bid
         if bid:

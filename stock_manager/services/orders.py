@@ -19,6 +19,7 @@ from stock_manager.domain.broker import (
     OrderAck,
     OrderOutcomeUnknown,
     OrderRequest,
+    OrderTypeRefused,
 )
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.errors import StaleWrite
@@ -32,6 +33,7 @@ from stock_manager.domain.orders import (
 )
 from stock_manager.domain.risk import EntryProposal, Refusal
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
+from stock_manager.domain.trading_state import after_refusal
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services.admission import Pricing, admit
 from stock_manager.services.clearing import Clearance, cancel_under_lease, clear_the_way
@@ -292,11 +294,40 @@ def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane)
     except OrderOutcomeUnknown as exc:
         recorded = _record(ctx, lease, order, OrderEvent.OUTCOME_UNKNOWN, str(exc))
         return look_up(ctx, lease, recorded)
+    except OrderTypeRefused as exc:
+        refused = _record(ctx, lease, order, OrderEvent.REJECTED, f"{exc.code} {exc}".strip())
+        return _resend_sell(ctx, lease, order, refused)
     except BrokerRejected as exc:
         return _record(ctx, lease, order, OrderEvent.REJECTED, f"{exc.code} {exc}".strip())
     except BrokerError as exc:  # refused before anything was executed
         return _record(ctx, lease, order, OrderEvent.REJECTED, f"not sent: {exc}")
     return _record(ctx, lease, order, OrderEvent.ACCEPTED, "", ack)
+
+
+def _resend_sell(
+    ctx: ServiceContext, lease: HeldLease, order: Order, refused: SendResult
+) -> SendResult:
+    """A sell refused for its order type (e.g. 03 in a VI auction) goes again at once with
+    the next type the exchange accepts (``trading_state.after_refusal``): a limit at the
+    lower limit, then market. A buy refused so is not retried."""
+    if order.side is not Side.SELL or refused.outcome is not Outcome.REJECTED:
+        return refused
+    band = ctx.sanity.band(order.symbol, kst_date(ctx.clock.now()))
+    again = after_refusal(order.order_type, band)
+    if again is None:
+        return refused
+    log.warning(
+        "%s refused as %s; sending it as %s %s",
+        order.idempotency_key,
+        order.order_type.name,
+        again.order_type.name,
+        again.price,
+    )
+    with ctx.uow as uow:
+        trade = uow.symbols.get(order.symbol)
+    why = trade.note if trade is not None else ""
+    note = f"{why} (resent as {again.order_type.name})".strip()
+    return sell_under_lease(ctx, lease, again.order_type, again.price, order.purpose, note)
 
 
 def look_up(ctx: ServiceContext, lease: HeldLease, sent: SendResult) -> SendResult:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
+from stock_manager.domain.broker import BrokerError, Quote
 from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.orders import Order, OrderPurpose, Side
@@ -22,12 +23,19 @@ from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext, TradingPolicy
+from stock_manager.services.exit_orders import ExitChoice, choose_exit, learn_band
 from stock_manager.services.exposure import read_book
 from stock_manager.services.external import EXTERNAL_STRATEGY
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
-from stock_manager.services.orders import SendResult, exit_position, open_in, send_opened
+from stock_manager.services.orders import (
+    Outcome,
+    SendResult,
+    exit_position,
+    open_in,
+    send_opened,
+)
 from stock_manager.services.writes import writer
 
 log = logging.getLogger(__name__)
@@ -69,7 +77,8 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
         return PriceCheck(0, (), False)
     with using_lane(Lane.EXIT):
         quotes = ctx.broker.quotes([t.symbol for t in held])
-    priced = {t.symbol: quotes[t.symbol].price for t in held if t.symbol in quotes}
+    sane = {s: q for s, q in quotes.items() if _sane_quote(ctx, q, now)}  # others dropped
+    priced = {t.symbol: sane[t.symbol].price for t in held if t.symbol in sane}
     guarded(ctx, "price marks", partial(_mark_all, ctx, priced), 0)
     exits = []
     for trade in held:
@@ -81,6 +90,35 @@ def check_prices(ctx: ServiceContext) -> PriceCheck:
             exits.append(plan)
     guarded(ctx, "daily loss check", partial(_check_daily_loss, ctx, now), None)
     return PriceCheck(len(held), tuple(exits), due)
+
+
+def _sane_quote(ctx: ServiceContext, quote: Quote, now: datetime) -> bool:
+    """Learn the quote's band; a price outside it (or impossible) is dropped and counted."""
+    learn_band(ctx, quote, now)
+    fault = ctx.sanity.admit(quote.symbol, kst_date(now), quote.price)
+    if fault is not None:
+        log.warning(
+            "dropped an impossible quote of %s at %s: %s", quote.symbol, quote.price, fault.value
+        )
+    return fault is None
+
+
+def sane_tick(ctx: ServiceContext, symbol: str, price: int) -> bool:
+    """Whether a tick's ``price`` may be acted on: judged against the day's band (a quote
+    is read once a day per process for a symbol whose band is not known yet). An impossible
+    price is dropped, counted (``ctx.sanity.dropped``) and logged; it never acts."""
+    now = ctx.clock.now()
+    day = kst_date(now)
+    if ctx.sanity.band(symbol, day) is None and price > 0:
+        try:
+            with using_lane(Lane.EXIT):
+                learn_band(ctx, ctx.broker.quote(symbol), now)
+        except BrokerError as exc:  # the sign and grid checks still apply
+            log.warning("no band for %s: %s", symbol, exc)
+    fault = ctx.sanity.admit(symbol, day, price)
+    if fault is not None:
+        log.warning("dropped an impossible tick of %s at %s: %s", symbol, price, fault.value)
+    return fault is None
 
 
 def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
@@ -102,16 +140,27 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> Send
     ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16). ``high`` is the
     highest price the stream forwarded for the symbol since its last tick task (a new high
     it coalesced away): it counts as marked, so the trailing stop the stream saw is the one
-    judged here."""
+    judged here. An impossible price (outside the day's band, not positive, off the grid)
+    is dropped before anything (``sane_tick``); the exit's order type follows the symbol's
+    trading state (``exit_orders.choose_exit``)."""
+    if not sane_tick(ctx, symbol, price):
+        return None
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        acted = _act_on_tick(ctx, lease, price, high)
+        choice: ExitChoice | None = None
+        acted = _act_on_tick(ctx, lease, price, high, choice)
+        if acted.unpriced is not None:  # due: price it for the symbol's state, then write it
+            choice = choose_exit(ctx, symbol)
+            if choice.order is None:
+                log.warning("%s exit held: %s accepts no order", symbol, choice.state.value)
+                return None
+            acted = _act_on_tick(ctx, lease, price, high, choice)
         if acted.blocked is not None:  # an exit is due but an order may be live: clear it
             clearance = clear_the_way(ctx, lease, _lane(acted.blocked))
             if clearance is not Clearance.CLEAR:
                 return None
-            acted = _act_on_tick(ctx, lease, price, high)
+            acted = _act_on_tick(ctx, lease, price, high, choice)
         if acted.order is None or acted.plan is None:
             return None
         return send_opened(ctx, lease, acted.order, _lane(acted.plan))
@@ -122,11 +171,15 @@ class _Acted:
     order: Order | None = None
     plan: ExitPlan | None = None
     blocked: ExitPlan | None = None  # due, but the symbol has an order that may be live
+    unpriced: ExitPlan | None = None  # due, but its order type is not chosen yet
 
 
-def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int, high: int = 0) -> _Acted:
+def _act_on_tick(
+    ctx: ServiceContext, lease: HeldLease, price: int, high: int, choice: ExitChoice | None
+) -> _Acted:
     """In one transaction: mark ``price`` (and ``high``) if it is a new high or an exit is
-    due, and write the exit intent if one is (and nothing of the symbol may be live)."""
+    due, and write the exit intent if one is (and nothing of the symbol may be live) with
+    ``choice``'s order (without a choice a due exit only reports itself as ``unpriced``)."""
     w = writer(ctx, lease)
     top = max(price, high)
     with ctx.uow as uow:
@@ -138,7 +191,9 @@ def _act_on_tick(ctx: ServiceContext, lease: HeldLease, price: int, high: int = 
         if plan is None and high_water <= trade.high_water:
             return _Acted()
         mark = {"last_price": price, "high_water": high_water}
-        order = _open_exit(uow, w, ctx, trade, plan, mark) if plan else None
+        if plan is not None and (choice is None or choice.order is None):
+            return _Acted(unpriced=plan)  # priced outside the transaction: a quote is read
+        order = _open_exit(uow, w, ctx, trade, plan, mark, choice) if plan else None
         if plan is not None and order is None:
             return _Acted(blocked=plan)  # due, but something is live: clear it first
         if order is None:
@@ -161,7 +216,10 @@ def _open_exit(
     trade: SymbolTrade,
     plan: ExitPlan,
     mark: dict[str, int],
+    choice: ExitChoice | None,
 ) -> Order | None:
+    if choice is None or choice.order is None:
+        return None
     opened = open_in(
         uow,
         w,
@@ -169,8 +227,8 @@ def _open_exit(
         trade,
         Side.SELL,
         0,
-        0,
-        ctx.trading.exit_order_type,
+        choice.order.price,
+        choice.order.order_type,
         _purpose(plan),
         f"{plan.reason.value} {plan.detail}".strip(),
         **mark,
@@ -187,13 +245,18 @@ def _lane(plan: ExitPlan | None) -> Lane:
 
 
 def exit_now(ctx: ServiceContext, plan: ExitPlan) -> SendResult:
-    """Sell at the best bid (최유리지정가): no extra quote needed, fills at once if bid exists."""
+    """Sell with the order the symbol's trading state accepts: the configured type (최유리
+    지정가) in continuous trading, a limit at the lower limit (or market) in a VI auction or
+    the closing call; nothing during a halt (the next price check tries again)."""
     purpose = _purpose(plan)
+    choice = choose_exit(ctx, plan.symbol)
+    if choice.order is None:
+        return SendResult(Outcome.SKIPPED, detail=f"{plan.symbol}: {choice.state.value}")
     return exit_position(
         ctx,
         plan.symbol,
-        ctx.trading.exit_order_type,
-        0,
+        choice.order.order_type,
+        choice.order.price,
         purpose,
         f"{plan.reason.value} {plan.detail}".strip(),
     )

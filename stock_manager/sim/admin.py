@@ -82,7 +82,9 @@ def get_faults(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Force a price (traded now when the market is open), a path, or hold/release."""
+    """Force a price (traded now when the market is open), a path, or hold/release;
+    ``"vi": true`` lets the path set off a VI as the market's own moves do; ``"at_once":
+    true`` trades the whole path now (up to a VI it sets off)."""
     symbol = str(body["symbol"])
     market = ctx.exchange.markets.get(symbol)
     if market is None:
@@ -91,7 +93,9 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
     hold = body.get("hold")
     if body.get("release"):
         hold = False
-    trade = ctx.exchange.force_price(symbol, path, None if hold is None else bool(hold))
+    held = None if hold is None else bool(hold)
+    vi, at_once = bool(body.get("vi", False)), bool(body.get("at_once", False))
+    trade = ctx.exchange.force_price(symbol, path, held, vi, at_once)
     return {
         "symbol": symbol,
         "last": market.last,
@@ -100,6 +104,15 @@ def price(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
         "traded": trade is not None,
         "traded_at": trade.at.isoformat() if trade is not None else None,
     }
+
+
+def halt(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Halt (거래정지, ``"halted": true``) or resume a symbol."""
+    symbol = str(body["symbol"])
+    if symbol not in ctx.exchange.markets:
+        raise AdminError(f"unknown symbol {symbol}")
+    ctx.exchange.halt(symbol, bool(body.get("halted", True)))
+    return {"symbol": symbol, "halted": ctx.exchange.markets[symbol].halted}
 
 
 def account(ctx: SimContext, body: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +169,7 @@ def admin_routes() -> list[web.RouteDef]:
         web.get("/_sim/faults", _wrap(get_faults)),
         web.post("/_sim/faults", _wrap(faults)),
         web.post("/_sim/price", _wrap(price)),
+        web.post("/_sim/halt", _wrap(halt)),
         web.post("/_sim/account", _wrap(account)),
         web.post("/_sim/session", _wrap(session)),
         web.post("/_sim/reset", _wrap(reset)),

@@ -27,6 +27,7 @@ from stock_manager.sim.config import (
 )
 from stock_manager.sim.faults import FaultSpecError, parse_faults
 from stock_manager.sim.universe import UniverseError
+from stock_manager.sim.vi import ViSettings
 
 
 def _clock_time(ctx: click.Context, param: click.Parameter, value: str | None) -> time | None:
@@ -102,6 +103,35 @@ def _options(fn: Any) -> Any:
             help="tr_cont of a first page that has more pages after it.",
         ),
         click.option(
+            "--vi-seconds",
+            type=float,
+            default=120.0,
+            show_default=True,
+            help="Length of a VI's single-price auction.",
+        ),
+        click.option(
+            "--vi-extension-seconds",
+            type=float,
+            default=30.0,
+            show_default=True,
+            help="A VI auction ends at random up to this much later.",
+        ),
+        click.option(
+            "--dynamic-vi-pct",
+            type=float,
+            default=6.0,
+            show_default=True,
+            help="A trade this far from the last one sets off a dynamic VI (⚠).",
+        ),
+        click.option(
+            "--static-vi-pct",
+            type=float,
+            default=10.0,
+            show_default=True,
+            help="A trade this far from the last single price sets off a static VI.",
+        ),
+        click.option("--no-vi", is_flag=True, help="Model no volatility interruptions."),
+        click.option(
             "--replay-data",
             type=click.Path(exists=True, file_okay=False, path_type=Path),
             help="Replay a recorded day from this market-data directory (docs/market-data.md).",
@@ -147,7 +177,15 @@ def build_config(options: dict[str, Any]) -> SimConfig:
     lenient = options.pop("lenient", False)
     ping = options.pop("ping_interval")
     sessions = options.pop("ws_sessions_per_key")
+    vi = ViSettings(
+        enabled=not options.pop("no_vi"),
+        dynamic_pct=options.pop("dynamic_vi_pct"),
+        static_pct=options.pop("static_vi_pct"),
+        seconds=options.pop("vi_seconds"),
+        extension_seconds=options.pop("vi_extension_seconds"),
+    )
     return SimConfig(
+        vi=vi,
         faults=faults,
         strict=not lenient,
         ws_ping_interval=ping,

@@ -17,6 +17,7 @@ from stock_manager.config import SIM_APP_KEY, SIM_APP_SECRET
 from stock_manager.domain.fees import FeeSchedule
 from stock_manager.sim.faults import FaultProfile
 from stock_manager.sim.recorded import RecordedDay
+from stock_manager.sim.vi import ViSettings
 
 Dialect = Literal["paper", "live"]
 # Real-time record layouts: "extended" = H0STCNT0 47 / H0STASP0 63 fields, with the fields KRX
@@ -107,6 +108,7 @@ class SimConfig:
     # (python-kis #81), or accepted like 01 (kis-trader 0.12.2 still sends it) ⚠.
     accept_inqr_dvsn_02: bool = False
     max_catchup_seconds: float = 2.0  # a stalled market skips, not replays, older trades
+    vi: ViSettings = field(default_factory=ViSettings)  # volatility interruptions (⚠ values)
     # A recorded day to replay instead of the random walk: its symbols are the universe and
     # its minute ``m`` plays as candle ``m`` of the session (``stock_manager.sim.recorded``).
     replay: RecordedDay | None = None

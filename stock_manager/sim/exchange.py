@@ -11,6 +11,7 @@ cancelled. Everything runs on one thread (the server's event loop); nothing here
 from __future__ import annotations
 
 import heapq
+import random
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from stock_manager.sim.matching import Matching
 from stock_manager.sim.orders import Notice
 from stock_manager.sim.session import Phase, build_session, phase_at, session_json
 from stock_manager.sim.universe import load_universe
+from stock_manager.sim.vi import trigger
 
 TradeListener = Callable[[SymbolMarket, Trade], None]
 NoticeListener = Callable[[Notice], None]
@@ -40,6 +42,8 @@ class Exchange:
         self.trade_listeners: list[TradeListener] = []
         self.notice_listeners: list[NoticeListener] = []
         self.trades_played = 0
+        self._vi_rng = random.Random(f"{config.seed}:vi")
+        self.interruptions = 0  # VIs set off since the start
         self._build_market(self.clock.now())
         self._build_account(config.cash)
 
@@ -100,7 +104,8 @@ class Exchange:
         """Play every trade due up to ``now`` and run the end-of-day steps; return trades."""
         moment = now or self.clock.now()
         ts = moment.timestamp()
-        played = self._play_until(ts)
+        played = self._end_interruptions(min(ts, self.session.continuous_ends_at.timestamp()))
+        played += self._play_until(ts)
         if not self._auction_prepared and moment >= self.session.continuous_ends_at:
             self._auction_prepared = True
             self.matching.prepare_auction()
@@ -120,11 +125,45 @@ class Exchange:
             at_ts, code = schedule[0]
             at_ts = max(at_ts, floor)
             market = self.markets[code]
-            self._play(market, market.trade(at_ts, datetime.fromtimestamp(at_ts, KST)))
+            played += self._step(market, at_ts, datetime.fromtimestamp(at_ts, KST)) is not None
             heapq.heapreplace(schedule, (at_ts + market.interval, code))
-            played += 1
         self.trades_played += played
         return played
+
+    def _step(self, market: SymbolMarket, ts: float, at: datetime) -> Trade | None:
+        """The symbol's next trade, unless it is halted, in a VI, or about to set one off."""
+        if market.halted or market.vi is not None:
+            return None
+        checked = market.forced_vi or not market.forced  # a test's forced path may skip VIs
+        price, multiplier = market.draw(ts)
+        vi = None
+        if checked and self.config.replay is None:  # a replayed day trades as recorded
+            vi = trigger(self.config.vi, market.last, market.vi_reference, price, ts, self._vi_rng)
+        if vi is not None:
+            market.vi = vi
+            self.interruptions += 1
+            market.process.reset(market.last)
+            return None
+        trade = market.trade_at(ts, at, price, multiplier)
+        self._play(market, trade)
+        return trade
+
+    def _end_interruptions(self, ts: float) -> int:
+        """Uncross every VI auction that has ended by ``ts`` at its price."""
+        ended = 0
+        for market in self.markets.values():
+            vi = market.vi
+            if vi is None or vi.ends_at > ts:
+                continue
+            market.vi = None
+            crossing = self.matching.crossing_qty(market.code, vi.price)
+            at = datetime.fromtimestamp(vi.ends_at, KST)
+            trade = market.trade_at(vi.ends_at, at, vi.price, auction=True, extra_qty=crossing)
+            market.process.reset(vi.price)
+            market.vi_reference = vi.price
+            self._play(market, trade)
+            ended += 1
+        return ended
 
     def _play(self, market: SymbolMarket, trade: Trade) -> None:
         self.matching.on_trade(trade)
@@ -135,7 +174,9 @@ class Exchange:
         at = self.session.auction_ends_at
         ts = at.timestamp()
         for market in self.markets.values():
-            self._play(market, market.trade(ts, at, auction=True))
+            market.vi = None  # a VI still running at 15:20 ends in the closing call's uncross
+            if not market.halted:  # a halted symbol has no closing price today
+                self._play(market, market.trade(ts, at, auction=True))
         self.matching.expire_all(at)
         return len(self.markets)
 
@@ -149,14 +190,23 @@ class Exchange:
         self.session = session
         self._schedule_from(self.clock.now())
 
-    def force_price(self, symbol: str, prices: list[int], hold: bool | None = None) -> Trade | None:
-        """Queue ``prices`` as the next trades; the first trades now if the market is open."""
+    def force_price(
+        self,
+        symbol: str,
+        prices: list[int],
+        hold: bool | None = None,
+        vi: bool = False,
+        at_once: bool = False,
+    ) -> Trade | None:
+        """Queue ``prices`` as the next trades; the first trades now if the market is open
+        (with ``at_once`` all of them, until one sets off a VI). With ``vi`` a price that
+        moves too far sets off a VI instead of trading."""
         market = self.markets[symbol]
         limits = market.limits
         bad = [p for p in prices if not (is_on_tick(p, limits.kind) and limits.contains(p))]
         if bad:
             raise ValueError(f"prices {bad} are off tick or outside {limits.lower}..{limits.upper}")
-        market.force(prices, hold)
+        market.force(prices, hold, vi)
         now = self.clock.now()
         if not prices:
             return None
@@ -164,9 +214,16 @@ class Exchange:
             market.last = market.forced.popleft()
             market.process.reset(market.last)
             return None
-        trade = market.trade(now.timestamp(), now)
-        self._play(market, trade)
+        trade = self._step(market, now.timestamp(), now)  # None: halted or in a VI
+        while at_once and trade is not None and market.forced:
+            trade = self._step(market, now.timestamp(), now) or trade
+            if market.vi is not None:
+                break
         return trade
+
+    def halt(self, symbol: str, halted: bool) -> None:
+        """Halt (거래정지) or resume ``symbol``: no trades and no orders while halted."""
+        self.markets[symbol].halted = halted
 
     def reset(self, cash: int | None = None, market: bool = False) -> None:
         """Forget orders and the account (and, with ``market``, restart the market now)."""
@@ -211,6 +268,7 @@ class Exchange:
             "holdings": [held.to_json() for held in self.account.holdings.values()],
             "realized_pnl": dict(self.account.realized),
             "realized_pnl_total": sum(self.account.realized.values()),
+            "interruptions": self.interruptions,
         }
 
     def symbols_json(self) -> list[dict[str, Any]]:
@@ -226,6 +284,8 @@ class Exchange:
                 "lower": m.limits.lower,
                 "volume": m.volume,
                 "regime": "recorded" if m.recorded else m.params.regime.value,
+                "vi": m.vi.kind if m.vi else None,
+                "halted": m.halted,
             }
             for m in self.markets.values()
         ]

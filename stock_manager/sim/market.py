@@ -15,6 +15,7 @@ from stock_manager.sim.prices import PriceSource, RandomWalk
 from stock_manager.sim.process import PriceProcess, ProcessParams, draw_params
 from stock_manager.sim.recorded import RecordedPrices, RecordedSymbol
 from stock_manager.sim.universe import SymbolSpec
+from stock_manager.sim.vi import Interruption
 
 REGULAR_DAY_MINUTES = 380
 REFERENCE_TRADES_PER_MINUTE = 120  # daily volumes assume a trade every 0.5 s
@@ -104,6 +105,10 @@ class SymbolMarket:
         self.trade_index = 0
         self.forced: deque[int] = deque()
         self.hold = False
+        self.forced_vi = False  # forced prices are checked for a VI too
+        self.halted = False  # 거래정지: no trades, no orders
+        self.vi: Interruption | None = None  # a VI single-price auction in progress
+        self.vi_reference = self.open  # static VI reference: the last single price
         self._book: Book | None = None
         self._daily: list[DailyBar] | None = None
 
@@ -163,9 +168,26 @@ class SymbolMarket:
 
     def trade(self, ts: float, at: datetime, auction: bool = False) -> Trade:
         """Produce and record the next trade at ``at`` (``ts`` is its POSIX time)."""
+        price, multiplier = self.draw(ts)
+        return self.trade_at(ts, at, price, multiplier, auction)
+
+    def draw(self, ts: float) -> tuple[int, float]:
+        """The next trade's price and size multiplier (counts the trade: the walk needs it)."""
         self.trade_index += 1
-        price, multiplier = self.next_price(ts)
-        qty = self.process.trade_qty(multiplier * (AUCTION_VOLUME if auction else 1.0), ts)
+        return self.next_price(ts)
+
+    def trade_at(
+        self,
+        ts: float,
+        at: datetime,
+        price: int,
+        multiplier: float = 1.0,
+        auction: bool = False,
+        extra_qty: int = 0,
+    ) -> Trade:
+        """Record a trade at ``price`` (``extra_qty``: counterparties an auction brings)."""
+        volume = multiplier * (AUCTION_VOLUME if auction else 1.0)
+        qty = extra_qty + self.process.trade_qty(volume, ts)
         moved = price != self.last
         buyer = price > self.last if moved else self.process.rng.random() < 0.5
         trade = Trade(self.code, price, qty, at, buyer, auction)
@@ -201,9 +223,11 @@ class SymbolMarket:
         candle.volume += qty
         candle.amount += price * qty
 
-    def force(self, prices: list[int], hold: bool | None = None) -> None:
-        """Queue prices for the next trades (and optionally freeze the price after them)."""
+    def force(self, prices: list[int], hold: bool | None = None, vi: bool = False) -> None:
+        """Queue prices for the next trades (and optionally freeze the price after them);
+        ``vi``: they may set off a VI as the market's own trades do (else they trade)."""
         self.forced.extend(prices)
+        self.forced_vi = vi
         if hold is not None:
             self.hold = hold
 

@@ -157,9 +157,26 @@ class Matching:
         self.orders[order.odno] = order
         return order
 
+    def crossing_qty(self, symbol: str, price: int) -> int:
+        """Shares of open orders an uncross at ``price`` reaches (the auction's other side)."""
+        return sum(
+            o.remaining
+            for o in self.open_orders.get(symbol, ())
+            if o.limit is None or (o.limit <= price if not o.is_buy else o.limit >= price)
+        )
+
+    def _symbol_phase(self, market: SymbolMarket, phase: Phase) -> Phase:
+        """A halt refuses every order; a VI is a single-price auction of its own."""
+        if market.halted and phase in (Phase.CONTINUOUS, Phase.AUCTION):
+            raise Rejection(Msg.HALTED, market.code)
+        if market.vi is not None and phase is Phase.CONTINUOUS:
+            return Phase.AUCTION
+        return phase
+
     def place(self, req: OrderRequest, now: datetime, phase: Phase) -> SimOrder:
-        self._check_phase(phase, req.ord_dvsn)
         market = self._market(req.symbol)
+        phase = self._symbol_phase(market, phase)
+        self._check_phase(phase, req.ord_dvsn)
         limit = self._limit(market, req.side, req.ord_dvsn, req.price)
         reserve = self._check_funds(market, req.side, req.qty, limit)
         order = self._new_record(OrderKind.NEW, None, market, req, limit, now)
@@ -209,9 +226,10 @@ class Matching:
     ) -> SimOrder:
         """Move ``qty`` (or all) of the remainder to a new order at a new price or type."""
         original = self._original(odno)
+        market = self._market(original.symbol)
+        phase = self._symbol_phase(market, phase)
         self._check_phase(phase, req.ord_dvsn)
         qty = self._change_qty(original, req.qty, all_qty)
-        market = self._market(original.symbol)
         changed = OrderRequest(original.symbol, original.side, req.ord_dvsn, qty, req.price)
         limit = self._limit(market, original.side, req.ord_dvsn, req.price)
         released = (

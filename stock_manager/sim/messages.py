@@ -32,6 +32,7 @@ class Msg(Enum):
     BAD_SYMBOL = "bad_symbol"
     BAD_ORDER_TYPE = "bad_order_type"
     NOT_IN_AUCTION = "not_in_auction"
+    HALTED = "halted"
     NOTHING_TO_CHANGE = "nothing_to_change"
     NO_SUCH_ORDER = "no_such_order"
     NO_DATA = "no_data"
@@ -62,6 +63,7 @@ _PAPER: dict[Msg, Answer] = {
     Msg.BAD_SYMBOL: Answer("1", "40070000", "모의투자 주문처리가 안되었습니다(매매불가 종목)"),
     Msg.BAD_ORDER_TYPE: Answer("1", "40050000", "모의투자에서는 해당주문구분 주문이 불가합니다."),
     Msg.NOT_IN_AUCTION: Answer("1", "40560000", "모의투자 동시호가 중 불가한 주문구분입니다."),
+    Msg.HALTED: Answer("1", "40080000", "모의투자 매매정지 종목입니다."),
     Msg.NOTHING_TO_CHANGE: Answer("7", "40330000", "모의투자 정정/취소할 수량이 없습니다."),
     Msg.NO_SUCH_ORDER: Answer("1", "40320000", "모의투자 원주문번호가 존재하지 않습니다."),
     Msg.NO_DATA: Answer("7", "70070000", "모의투자 조회할 내역(자료)이 없습니다."),
@@ -83,6 +85,7 @@ _LIVE: dict[Msg, Answer] = {
     Msg.BAD_SYMBOL: Answer("1", "APBK0656", "해당종목정보가 없습니다."),
     Msg.BAD_ORDER_TYPE: Answer("1", "APBK0550", "주문구분이 올바르지 않습니다."),
     Msg.NOT_IN_AUCTION: Answer("1", "APBK0551", "동시호가 중 불가한 주문구분입니다."),
+    Msg.HALTED: Answer("1", "APBK0657", "매매정지 종목입니다."),
     Msg.NOTHING_TO_CHANGE: Answer("7", "APBK0344", "정정/취소할 수량이 없습니다."),
     Msg.NO_SUCH_ORDER: Answer("1", "APBK0343", "원주문번호가 존재하지 않습니다."),
     Msg.NO_DATA: Answer("7", "KIOK0560", "조회할 내용이 없습니다"),

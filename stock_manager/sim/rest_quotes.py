@@ -38,7 +38,7 @@ def price_output(m: SymbolMarket) -> dict[str, Any]:
         "marg_rate": "20.00",
         "rprs_mrkt_kor_name": market_label(m),
         "bstp_kor_isnm": "시뮬레이션",
-        "temp_stop_yn": "N",
+        "temp_stop_yn": "Y" if m.halted else "N",
         "oprc_rang_cont_yn": "N",
         "clpr_rang_cont_yn": "N",
         "crdt_able_yn": "Y",
@@ -87,7 +87,7 @@ def price_output(m: SymbolMarket) -> dict[str, Any]:
         "fcam_cnnm": "100",
         "cpfn_cnnm": "0",
         "frgn_hldn_qty": 0,
-        "vi_cls_code": "N",
+        "vi_cls_code": m.vi.code if m.vi else "N",
         "ovtm_vi_cls_code": "N",
         "last_ssts_cntg_qty": 0,
         "invt_caful_yn": "N",
@@ -206,7 +206,7 @@ def _book_outputs(m: SymbolMarket, in_auction: bool, at: Any) -> dict[str, Any]:
         "antc_cntg_prdy_ctrt": change_rate(expected, m.prev_close) if expected else "0.00",
         "antc_vol": m.last_qty if in_auction else 0,
         "stck_shrn_iscd": m.code,
-        "vi_cls_code": "N",
+        "vi_cls_code": m.vi.code if m.vi else "N",
     }
     return {"output1": out1, "output2": out2}
 

@@ -76,7 +76,7 @@ def trade_record(
         *_versus(price, market.low),
         trade.at.strftime("%Y%m%d"),
         "21" if trade.auction else "20",
-        "N",
+        "Y" if market.halted else "N",  # TRHT_YN
         str(book.ask_qty[0]),
         str(book.bid_qty[0]),
         str(book.total_ask),
@@ -84,9 +84,9 @@ def trade_record(
         pct(market.volume, market.spec.listed_shares),
         str(prior),
         pct(market.volume, prior),
-        "0",
+        "C" if market.vi else "0",  # HOUR_CLS_CODE: C = VI (or the expected price after 9:00)
         "",
-        str(market.prev_close),
+        str(market.vi_reference),  # VI_STND_PRC: the static VI's reference
     ]
     if extended:
         fields.append(CLOSING_CALL if trade.auction else REGULAR_SESSION)
@@ -100,7 +100,7 @@ def book_record(market: SymbolMarket, at: datetime, in_auction: bool, extended: 
     fields = [
         market.code,
         hhmmss(at),
-        "A" if in_auction else "0",
+        "A" if in_auction else ("C" if market.vi else "0"),
         *map(str, book.asks),
         *map(str, book.bids),
         *map(str, book.ask_qty),

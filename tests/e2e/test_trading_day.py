@@ -1,8 +1,9 @@
 """A whole compressed trading day with real processes: simulator, ``celery worker``,
 ``celery beat`` and ``stock-manager stream``, on PostgreSQL + Redis and on the embedded
 default. Candidates are found and entered, a stop-loss forced through the simulator's
-admin endpoint exits at once, liquidation leaves the account flat by the simulator's own
-state, and the ledger equals the simulator's orders and fills one to one."""
+admin endpoint exits at once, a second position falls into a dynamic VI below its stop and
+exits in the auction at its price, liquidation leaves the account flat by the simulator's
+own state, and the ledger equals the simulator's orders and fills one to one."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from rich.console import Console
 
 from stock_manager.demo.dashboard import Frame
+from stock_manager.demo.drills import ViDrill
 from stock_manager.demo.plan import DemoOptions
 from stock_manager.demo.runner import Demo
 from stock_manager.domain.krx import Rounding, round_to_tick
@@ -64,20 +66,34 @@ class ForceStopLoss:
             httpx.post(f"{demo.rest}/_sim/price", json={"symbol": self.symbol, "release": True})
 
 
-def run_day(tmp_path: Path, extra_env: dict[str, str]) -> tuple[Demo, ForceStopLoss, int, str]:
+def run_day(
+    tmp_path: Path, extra_env: dict[str, str]
+) -> tuple[Demo, ForceStopLoss, ViDrill, int, str]:
     forcer = ForceStopLoss()
+    drill = ViDrill(avoid=lambda: forcer.symbol)
     output = io.StringIO()
     demo = Demo(
         DemoOptions(minutes=2, symbols=20, seed=11, out=tmp_path / "day"),
         Console(file=output, width=140),
         extra_env,
-        [forcer],
+        [forcer, drill],
     )
     code = demo.run()
-    return demo, forcer, code, output.getvalue()
+    return demo, forcer, drill, code, output.getvalue()
 
 
-def check(demo: Demo, forcer: ForceStopLoss, code: int, output: str) -> None:
+def check_vi(drill: ViDrill, output: str) -> None:
+    """The exit of a symbol that fell into a dynamic VI below its stop was accepted during
+    the auction (never as 03, which it refuses) and filled at the auction's price."""
+    assert drill.symbol is not None, "no second position was held for the VI drill"
+    assert drill.outcome is not None, output
+    sells = drill.outcome["sells"]
+    assert [o["ord_dvsn"] for o in sells] == ["00"], sells
+    assert sells[0]["status"] == "filled", sells
+    assert {f["price"] for f in sells[0]["fills"]} == {drill.auction_price}
+
+
+def check(demo: Demo, forcer: ForceStopLoss, drill: ViDrill, code: int, output: str) -> None:
     assert demo.verdict is not None, output
     assert demo.verdict.problems == [], output
     assert demo.verdict.flat
@@ -87,6 +103,7 @@ def check(demo: Demo, forcer: ForceStopLoss, code: int, output: str) -> None:
     assert forcer.symbol is not None, "no position was ever held"
     assert forcer.exit_after is not None, "the forced stop-loss never produced a sell"
     assert forcer.exit_after < 5.0, f"the stop-loss exit took {forcer.exit_after:.1f} s"
+    check_vi(drill, output)
 
 
 def test_a_trading_day_on_postgres_and_redis(tmp_path: Path, postgres_url: str) -> None:

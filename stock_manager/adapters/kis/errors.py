@@ -11,6 +11,7 @@ Each type is also the matching domain error, so services catch only the domain t
     ├── KISTransientError   (BrokerUnavailable)      not sent, or a read that failed: retry later
     │   └── KISIncompleteRead (BrokerReadIncomplete) a paged list not read to its end
     ├── KISRejectedError    (BrokerRejected)         the broker said no (rt_cd != "0"), ``code``
+    │   └── KISOrderTypeRefused (OrderTypeRefused)   not this order type now (auction, paper)
     ├── KISValidationError  (BrokerValidationError)  malformed request or reply: a bug
     └── KISOrderOutcomeUnknown (OrderOutcomeUnknown) an order left and no trustworthy answer came
 
@@ -31,6 +32,7 @@ from stock_manager.domain.broker import (
     BrokerUnavailable,
     BrokerValidationError,
     OrderOutcomeUnknown,
+    OrderTypeRefused,
 )
 
 
@@ -71,6 +73,10 @@ class KISIncompleteRead(KISTransientError, BrokerReadIncomplete):
 
 
 class KISRejectedError(KISError, BrokerRejected):
+    pass
+
+
+class KISOrderTypeRefused(KISRejectedError, OrderTypeRefused):
     pass
 
 
@@ -121,6 +127,9 @@ NOT_EXECUTED_CODES = (
 # real query errors (e.g. APBK1350 "조회 오류"), and an empty balance read from an error would
 # close positions that exist. On an order TR any rt_cd 7 is a refusal of that order.
 EMPTY_RESULT_CODES = frozenset({"70070000", "40240000", "KIOK0560"})
+# The order type is refused here or now (paper: 11-16; any: 03/04/IOC/FOK in a single-price
+# auction). ⚠ The codes are the simulator's (docs/simulator.md); KIS's are unconfirmed.
+ORDER_TYPE_CODES = frozenset({"40050000", "40560000", "APBK0550", "APBK0551"})
 
 _BY_CODE: tuple[tuple[frozenset[str], type[KISError]], ...] = (
     (AUTH_CODES, KISAuthError),
@@ -129,6 +138,7 @@ _BY_CODE: tuple[tuple[frozenset[str], type[KISError]], ...] = (
     (CONFIG_CODES, KISConfigError),
     (VALIDATION_CODES, KISValidationError),
     (TRANSIENT_CODES, KISTransientError),
+    (ORDER_TYPE_CODES, KISOrderTypeRefused),
 )
 
 

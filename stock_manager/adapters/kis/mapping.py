@@ -69,6 +69,7 @@ def quote(symbol: str, out: Row, at: datetime) -> Quote:
         halted=out.flag("temp_stop_yn"),
         warning_code=out.text("mrkt_warn_cls_code", "00"),
         at=at,
+        vi_code=out.text("vi_cls_code"),
     )
 
 

@@ -41,10 +41,12 @@ import click
 
 from stock_manager.adapters.kis.supervisor import Supervisor
 from stock_manager.adapters.kis.websocket import Event, KisWebSocket, Subscription
-from stock_manager.domain.broker import ExecutionNotice, Tick
+from stock_manager.domain.broker import BrokerError, ExecutionNotice, Tick
+from stock_manager.domain.clock import KST
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.tick_gate import TickGate
 from stock_manager.domain.trade import SymbolState, SymbolTrade
-from stock_manager.ports import UnitOfWork
+from stock_manager.ports import Broker, UnitOfWork
 
 log = logging.getLogger("stock_manager.kis")
 TICK_TASK, TICK_QUEUE = "tasks.prices.on_tick", "ticks"
@@ -260,6 +262,39 @@ class Forwarder:
         return True
 
 
+def learn_bands(broker: Broker, gate: TickGate, symbols: Sequence[str]) -> None:
+    """Read the day's price band of each watched symbol not known yet (one multi-quote)."""
+    today = datetime.now(KST).date()
+    missing = [s for s in symbols if gate.sanity.band(s, today) is None]
+    if not missing:
+        return
+    try:
+        quotes = broker.quotes(missing)
+    except BrokerError as exc:  # ticks are still judged by sign and grid meanwhile
+        log.warning("could not read price bands: %s", exc)
+        return
+    for quote in quotes.values():
+        band = PriceLimits(quote.base_price, quote.upper_limit, quote.lower_limit)
+        gate.sanity.learn(quote.symbol, today, band)
+
+
+def sane_gate(gate: TickGate) -> Callable[[Tick], bool]:
+    """``gate.passes`` with a warning for every impossible price it drops."""
+
+    def passes(tick: Tick) -> bool:
+        passed = gate.passes(tick)
+        if gate.last_fault is not None:
+            log.warning(
+                "dropped an impossible tick of %s at %s: %s",
+                tick.symbol,
+                tick.price,
+                gate.last_fault.value,
+            )
+        return passed
+
+    return passes
+
+
 def watched_trades(uow: UnitOfWork) -> list[SymbolTrade]:
     """Symbols the system holds or is trading: every ``symbol_states`` row not FLAT."""
     with uow:
@@ -343,11 +378,12 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
     extra = [s.strip() for s in symbols.split(",") if s.strip()]
     hts_id = "" if no_notices else settings.kis_hts_id
 
-    gate = TickGate(c.trading_policy.exits)
+    gate = TickGate(c.trading_policy.exits, c.tick_sanity)
 
     def compute() -> list[Subscription]:
         trades = [] if no_db else watched_trades(c.uow())
         gate.watch(trades)
+        learn_bands(c.broker, gate, [t.symbol for t in trades])
         return wanted([t.symbol for t in trades], extra, env.notice_tr_id, hts_id)
 
     async def main() -> None:
@@ -355,7 +391,7 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         _install_signals(stop)
         forwarder = Forwarder(
             CelerySender(app),
-            gate=None if no_db else gate.passes,
+            gate=None if no_db else sane_gate(gate),
             urgent=None if no_db else gate.exit_due,
             settle=TICK_SETTLE,
         )
@@ -374,6 +410,7 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
         click.echo(
             f"stopped: {forwarder.sent} tasks sent, {forwarder.gated} ticks that changed "
             f"nothing held back, {forwarder.hurried} exit ticks sent unpaced, "
+            f"{sum(gate.sanity.dropped.values())} impossible prices dropped, "
             f"{ws.stats.malformed} malformed frames skipped, "
             f"{len(supervisor.restarts)} loop restarts"
         )

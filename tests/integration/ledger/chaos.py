@@ -98,6 +98,7 @@ class Day:
     rng: random.Random
     redis_keys: Callable[[], None] | None = None  # forgets Redis's memory, if leases are there
     manual: set[str] = field(default_factory=set)
+    halted: set[str] = field(default_factory=set)
     escaped: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     follow_ups: list[tuple[float, int, int]] = field(default_factory=list)
@@ -130,6 +131,8 @@ class Day:
             (1, self.by_hand),
             (1, self.kill_next_send),
             (1, self.forget_redis),
+            (1, self.impossible_tick),
+            (1, self.halt),
         ]
         weights = [w for w, _ in actions]
         for _ in range(steps):
@@ -181,8 +184,27 @@ class Day:
         trade = self.rng.choice(held)
         move = self.rng.choice([94, 96, 101, 107])  # percent: stops, trailing, take-profit
         price = round_to_tick(int(trade.average_price * move / 100), Rounding.DOWN)
-        self.stack.admin("price", {"symbol": trade.symbol, "path": [price]})
+        self.stack.admin("price", {"symbol": trade.symbol, "path": [price], "vi": True})
         on_tick(self.ctx, trade.symbol, price)
+
+    def impossible_tick(self) -> None:
+        """A tick no exchange could print (price 1, far below the band): it never sells."""
+        held = self._held()
+        if not held:
+            return
+        trade = self.rng.choice(held)
+        sells = len([o for o in self.stack.orders(trade.symbol) if o.side is Side.SELL])
+        on_tick(self.ctx, trade.symbol, self.rng.choice([1, int(trade.average_price) // 2]))
+        after = len([o for o in self.stack.orders(trade.symbol) if o.side is Side.SELL])
+        if after != sells:
+            self.escaped.append(f"impossible tick on {trade.symbol} sent a sell")
+
+    def halt(self) -> None:
+        """A symbol is halted (거래정지) or resumed: orders for it are refused meanwhile."""
+        symbol = self.rng.choice(self.symbols)
+        halting = symbol not in self.halted
+        self.stack.admin("halt", {"symbol": symbol, "halted": halting})
+        (self.halted.add if halting else self.halted.discard)(symbol)
 
     def price_check(self) -> None:
         for plan in check_prices(self.ctx).exits:
@@ -233,6 +255,8 @@ class Day:
     def close(self) -> None:
         self.broker.armed = ""
         self.stack.faults()
+        for symbol in self.halted:  # trading resumes before the close
+            self.stack.admin("halt", {"symbol": symbol, "halted": False})
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             self.run_follow_ups()
@@ -319,6 +343,7 @@ class Day:
         counts = {k: v for k, v in counts.items() if v}
         counts["broker orders"] = len(self.stack.broker_orders())
         counts["by hand"] = len(self.manual)
+        counts["volatility interruptions"] = int(self.stack.admin("state")["interruptions"])
         counts["kills"] = self.log.count("  killed")
         counts["steps"] = len(self.log)
         return counts

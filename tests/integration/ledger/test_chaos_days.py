@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import random
+from typing import Any
 
 import pytest
 
+from stock_manager.sim.vi import ViSettings
 from tests.integration.ledger.chaos import Day
 from tests.integration.ledger.stack import Stack
 
@@ -26,6 +28,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def sim_settings() -> dict[str, Any]:
+    # Moves of 6 % and more set off a VI (the day's ticks move 4-7 %): a short auction so the
+    # day still ends flat; halts come from the day's own steps.
+    return {"vi": ViSettings(dynamic_pct=6.0, static_pct=10.0, seconds=2.0, extension_seconds=1.0)}
 
 
 @pytest.fixture

@@ -70,6 +70,18 @@ def test_what_the_snapshot_cannot_judge_passes_and_a_pending_sell_holds_back() -
     assert not gate.passes(tick(9_000))  # a sell is already out
 
 
+def test_an_impossible_tick_never_passes_and_is_counted() -> None:
+    from stock_manager.domain.krx import price_limits
+    from stock_manager.domain.tick_sanity import TickFault
+
+    gate = gate_on(held())
+    gate.sanity.learn("005930", ENTERED.date(), price_limits(10_000))
+    assert not gate.passes(tick(1))  # a stop-loss price if it were real
+    assert not gate.passes(tick(13_100))
+    assert gate.sanity.dropped == {TickFault.BELOW_BAND: 1, TickFault.ABOVE_BAND: 1}
+    assert gate.passes(tick(9_600))  # a real stop still passes
+
+
 def test_exit_due_names_only_the_ticks_that_cross_an_exit_level() -> None:
     gate = gate_on(held(high=10_000), held(state=SymbolState.EXITING, seq=1))
     gate.watch([held(high=10_000)])

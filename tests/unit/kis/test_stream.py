@@ -220,6 +220,24 @@ def test_the_gate_keeps_ticks_that_change_nothing_from_the_workers() -> None:
     assert forwarder.gated == 2
 
 
+def test_the_stream_learns_bands_and_drops_impossible_ticks() -> None:
+    from stock_manager.adapters.kis.stream import learn_bands, sane_gate
+    from stock_manager.domain.exits import ExitPolicy
+    from stock_manager.domain.tick_gate import TickGate
+    from tests.fakes.broker import FakeBroker
+
+    now = datetime.now(KST)
+    broker = FakeBroker()
+    broker.set_quote("005930", 71_500, base_price=71_500, upper_limit=92_900, lower_limit=50_100)
+    gate = TickGate(ExitPolicy())
+    learn_bands(broker, gate, ["005930"])
+    passes = sane_gate(gate)
+    assert not passes(Tick("005930", 1, 1, 1, now))
+    assert not passes(Tick("005930", 93_000, 1, 1, now))
+    assert passes(Tick("005930", 69_000, 1, 1, now))  # not watched: the workers judge it
+    assert sum(gate.sanity.dropped.values()) == 2
+
+
 def exit_gate() -> Any:
     """005930 held: 10 shares at 10,000, high 10,000; stop-loss 3 % (9,700), trailing 2 %."""
     from decimal import Decimal

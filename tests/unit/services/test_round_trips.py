@@ -34,6 +34,7 @@ def fill(world: World, odno: str, quantity: int, price: int) -> None:
 
 def first_trade(world: World) -> None:
     """Bought at 10,000, ran to a 12,000 peak, sold there."""
+    world.broker.set_quote(SYMBOL, 10_000)  # the day's band (7,000-13,000) holds every tick
     fill(world, buy(world, 10, 10_000, "first"), 10, 10_000)
     world.clock.advance(60)
     assert on_tick(world.ctx, SYMBOL, 12_000) is None
