@@ -45,10 +45,12 @@ class Pricing:
     kind: InstrumentKind = InstrumentKind.STOCK
 
     @classmethod
-    def at_limit(cls, order_type: OrderType, price: int) -> Pricing:
+    def at_limit(
+        cls, order_type: OrderType, price: int, kind: InstrumentKind = InstrumentKind.STOCK
+    ) -> Pricing:
         """A limit order priced by its own limit, without asking the broker; a market-type
         order cannot be priced so (0: it is refused)."""
-        return cls(price if order_type.has_price else 0)
+        return cls(price if order_type.has_price else 0, kind=kind)
 
 
 def price_entry(

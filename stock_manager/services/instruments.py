@@ -17,6 +17,15 @@ from stock_manager.services.context import ServiceContext
 log = logging.getLogger(__name__)
 
 
+def record_instrument(ctx: ServiceContext, symbol: str) -> None:
+    """Know ``symbol``'s instrument before its fills are costed (held, adopted or traded);
+    a code the broker does not list stays a stock, with a warning, never an error."""
+    try:
+        instrument_of(ctx, symbol)
+    except BrokerRejected as exc:  # delisted or renamed: charged as a stock, never fatal
+        log.warning("no instrument for %s: %s", symbol, exc)
+
+
 def instrument_of(ctx: ServiceContext, symbol: str) -> Instrument:
     """The symbol's instrument, fresh from the broker at most once a day.
 

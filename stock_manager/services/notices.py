@@ -32,7 +32,7 @@ from stock_manager.ports import UnitOfWork
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
-from stock_manager.services.ledger import Writer, change_order
+from stock_manager.services.ledger import Writer, change_order, instrument_kind
 from stock_manager.services.sync import sync_order_under_lease, sync_under_lease
 from stock_manager.services.wire import notice_to_wire
 from stock_manager.services.writes import send_notices, writer
@@ -167,7 +167,8 @@ def _fill(
     if quantity > order.quantity:
         return None  # more than was ordered: the notice is not what we think
     amount = order.filled_amount + notice.quantity * notice.price
-    before, total = fees.costs(order.side, order.filled_amount), fees.costs(order.side, amount)
+    kind = instrument_kind(uow, order.symbol)  # an ETF's commission, and no tax on its sale
+    costs = fees.fill_costs(order.side, order.filled_amount, amount, kind)
     fill = Fill(
         fill_id,
         order.symbol,
@@ -175,8 +176,8 @@ def _fill(
         notice.quantity,
         notice.price,
         notice.at,
-        commission=total.commission - before.commission,
-        tax=total.tax - before.tax,
+        commission=costs.commission,
+        tax=costs.tax,
     )
     return change_order(uow, w, order, order.with_cumulative_fill(quantity, amount), fees, [fill])
 

@@ -31,13 +31,14 @@ from stock_manager.domain.orders import (
     OrderType,
     Side,
 )
-from stock_manager.domain.risk import EntryProposal, Refusal
+from stock_manager.domain.risk import Cap, EntryProposal, Refusal
 from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
 from stock_manager.domain.trading_state import after_refusal
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services.admission import Pricing, admit
 from stock_manager.services.clearing import Clearance, cancel_under_lease, clear_the_way
 from stock_manager.services.context import ServiceContext
+from stock_manager.services.instruments import instrument_of
 from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
 from stock_manager.services.ledger import Writer, change_order, open_order
 from stock_manager.services.resolver import Resolution, follow_up, resolve_under_lease
@@ -90,7 +91,13 @@ def enter(
 ) -> SendResult:
     """Open a position: FLAT -> ENTERING and a buy order, if it is admitted now
     (``services/admission.py``: every cap, checked and reserved where the intent is written).
-    Without ``pricing`` a limit order is risked at its limit and a market-type one refused."""
+    Without ``pricing`` a limit order is risked at its limit and a market-type one refused.
+    The symbol's instrument is known first: its ticks, limits and costs follow it."""
+    try:
+        kind = instrument_of(ctx, symbol).kind
+    except BrokerRejected as exc:
+        refusal = Refusal(Cap.SYMBOL, f"{symbol}: {exc}")
+        return SendResult(Outcome.SKIPPED, detail=str(refusal), refusals=(refusal,))
     with symbol_lease(ctx, symbol) as lease:
         if lease is None:
             return SendResult(Outcome.BUSY, detail=f"{symbol} is busy")
@@ -104,7 +111,7 @@ def enter(
             order_type,
             OrderPurpose.ENTRY,
             strategy,
-            pricing or Pricing.at_limit(order_type, price),
+            pricing or Pricing.at_limit(order_type, price, kind),
         )
         if isinstance(opened, SendResult):
             return opened

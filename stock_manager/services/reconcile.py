@@ -39,6 +39,7 @@ from stock_manager.ports import Lane, NoticeLevel, using_lane
 from stock_manager.services.basis import ensure_basis
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.external import EXTERNAL_STRATEGY, record_external
+from stock_manager.services.instruments import record_instrument
 from stock_manager.services.isolation import per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
@@ -170,6 +171,7 @@ def classify(s: _Snapshot, symbol: str) -> Difference | None:
 
 def _fix(ctx: ServiceContext, s: _Snapshot, d: Difference) -> Difference:
     version = s.trades[d.symbol].version if d.symbol in s.trades else 0
+    record_instrument(ctx, d.symbol)  # an adopted ETF's sale is costed as an ETF's
     with symbol_lease(ctx, d.symbol) as lease:
         if lease is None:
             return replace(d, action="skipped")

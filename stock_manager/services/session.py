@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from stock_manager.domain.broker import BrokerRejected
 from stock_manager.ports import Lane, using_lane
 from stock_manager.services import market
 from stock_manager.services.context import ServiceContext
-from stock_manager.services.instruments import instrument_of
+from stock_manager.services.instruments import record_instrument
 from stock_manager.services.reconcile import reconcile
 
 log = logging.getLogger(__name__)
@@ -24,16 +23,9 @@ def initialize_day(ctx: ServiceContext) -> int:
     with using_lane(Lane.SYNC):
         balance = ctx.broker.balance()
         for holding in balance.holdings:
-            _read_instrument(ctx, holding.symbol)
+            record_instrument(ctx, holding.symbol)
     reconcile(ctx)
     return balance.settled_cash_d2
-
-
-def _read_instrument(ctx: ServiceContext, symbol: str) -> None:
-    try:
-        instrument_of(ctx, symbol)
-    except BrokerRejected as exc:  # delisted or renamed: charged as a stock, never fatal
-        log.warning("no instrument for held %s: %s", symbol, exc)
 
 
 def advance_day(ctx: ServiceContext) -> market.MarketStatus:

@@ -113,7 +113,11 @@ class Day:
             locks=self.locks,
             tasks=PendingTasks(),  # type: ignore[arg-type]
         )
-        self.symbols = [s["symbol"] for s in self.stack.admin("symbols")["symbols"]][:6]
+        listed = self.stack.admin("symbols")["symbols"]
+        stocks = [s["symbol"] for s in listed if s["instrument"] == "stock"]
+        etfs = [s["symbol"] for s in listed if s["instrument"] == "ETF"]
+        self.etfs = etfs[:2]  # ETFs tick, are limited and are taxed their own way
+        self.symbols = stocks[:4] + self.etfs
         self.stack.admin("account", {"cash": 2_000_000_000})
         self.opening_cash = self._cash()
 
@@ -135,6 +139,7 @@ class Day:
             (1, self.halt),
         ]
         weights = [w for w, _ in actions]
+        self.step("enter", lambda: self.enter(self.rng.choice(self.etfs)))  # one ETF at least
         for _ in range(steps):
             (_, action) = self.rng.choices(actions, weights)[0]
             self.step(action.__name__, action)
@@ -170,8 +175,8 @@ class Day:
             )
 
     # -- steps ---------------------------------------------------------------------------------
-    def enter(self) -> None:
-        symbol = self.rng.choice(self.symbols)
+    def enter(self, symbol: str | None = None) -> None:
+        symbol = symbol or self.rng.choice(self.symbols)
         market = self.stack.market(symbol)
         resting = self.rng.random() < 0.3
         price = int(market["lower"] if resting else market["upper"])

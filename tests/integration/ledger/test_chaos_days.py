@@ -34,7 +34,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 def sim_settings() -> dict[str, Any]:
     # Moves of 6 % and more set off a VI (the day's ticks move 4-7 %): a short auction so the
     # day still ends flat; halts come from the day's own steps.
-    return {"vi": ViSettings(dynamic_pct=6.0, static_pct=10.0, seconds=2.0, extension_seconds=1.0)}
+    # 30 symbols: the simulator's universe then holds its ETFs (leveraged and inverse).
+    vi = ViSettings(dynamic_pct=6.0, static_pct=10.0, seconds=2.0, extension_seconds=1.0)
+    return {"vi": vi, "symbols": 30}
 
 
 @pytest.fixture
@@ -73,4 +75,5 @@ def test_a_day_of_faults_keeps_every_invariant(stack: Stack, backend: str, seed:
 
     problems = day.violations()
     assert problems == [], f"seed {seed} ({backend}): {problems}\nsteps: {day.log}"
+    assert {o.symbol for o in stack.orders()} & set(day.etfs), "no ETF was traded"
     print(f"seed {seed} ({backend}): {day.summary()}")

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from stock_manager.domain.broker import ExecutionNotice
+from stock_manager.domain.fees import FeeSchedule
+from stock_manager.domain.instruments import Instrument, InstrumentKind
 from stock_manager.domain.orders import Order, OrderStatus, OrderType, Side
 from stock_manager.domain.trade import SymbolState
 from stock_manager.services.notices import NOTICES_TASK, on_execution_notices
@@ -229,3 +231,22 @@ def test_a_trading_day_reads_the_order_history_at_most_0_2_times_per_order(
         recorded = sum(f.quantity for f in world.uow.fills.for_day(world.day))
     at_broker = sum(r.filled_quantity for r in world.broker.rows.values())
     assert recorded == at_broker  # every fill counted once
+
+
+def test_an_etfs_fills_from_notices_are_costed_as_an_etfs_per_execution(world: World) -> None:
+    """Fills a notice brings are costed as sync's are: per execution, at the ETF's rate, and
+    an ETF's sale is not taxed (was: per order, on the stock schedule, so the sale was taxed)."""
+    etf = "122630"
+    world.broker.set_quote(etf, 20_000)
+    world.broker.instruments[etf] = Instrument(etf, InstrumentKind.ETF)
+    entry = buy(world, 10, etf)
+    on_execution_notices(world.ctx, [fill(world, entry, 10, 20_000)])
+    assert exit_position(world.ctx, etf, OrderType.LIMIT, 20_500).outcome is Outcome.SUBMITTED
+    sale = world.orders(etf)[-1]
+    on_execution_notices(world.ctx, [fill(world, sale, 3, 20_500), fill(world, sale, 7, 20_500)])
+    fees = FeeSchedule()
+    with world.uow:
+        fills = world.uow.fills.for_order(sale.id or 0)
+    assert [(f.quantity, f.tax) for f in fills] == [(3, 0), (7, 0)]
+    expected = [fees.commission(q * 20_500, InstrumentKind.ETF) for q in (3, 7)]
+    assert [f.commission for f in fills] == expected

@@ -53,6 +53,7 @@ def test_a_round_trip_follows_the_broker(world: World) -> None:
 
 def test_the_kill_switch_blocks_entries_but_not_exits(world: World) -> None:
     world.broker.set_holding("005930", 10, 70_000)
+    world.broker.set_quote("000660", 100_000)  # a listed symbol: only the switch stops it
     world.set_market(MarketState.STOPPED)
     result = enter(world.ctx, "000660", 1, 100_000, OrderType.LIMIT)
     assert result.outcome is Outcome.SKIPPED
