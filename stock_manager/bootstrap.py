@@ -160,7 +160,7 @@ class Container:
     def broker(self) -> Broker:
         from stock_manager.adapters.kis.factory import make_broker
 
-        return make_broker(self.kis)
+        return make_broker(self.kis, self.settings.scan_etfs)
 
     @cached_property
     def trading_policy(self) -> TradingPolicy:

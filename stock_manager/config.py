@@ -203,6 +203,9 @@ class Settings(BaseSettings):
     exit_auction_order_type: Literal["LIMIT", "MARKET"] = "LIMIT"
     # Names of registered custom candidate filters (services/scan.py register_filter).
     scan_filters: CsvList = Field(default_factory=list)
+    # The scan's volume ranking includes ETFs (leveraged and inverse ones are the day
+    # traders' favourites); ETNs, preferred shares and warned issues stay out.
+    scan_etfs: bool = False
 
     @field_validator("data_dir", mode="after")
     @classmethod

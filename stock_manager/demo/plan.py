@@ -232,6 +232,7 @@ def demo_env(
             "DEAD_MAN_SECONDS": "20",
             "BEAT_LOCK_TIMEOUT": "10",  # below DEAD_MAN_SECONDS: a failover must not halt
             "STRATEGIES": "momentum_breakout,bollinger_reversion",
+            "SCAN_ETFS": "true",  # the simulator's leveraged and inverse ETFs trade too
             "MOMENTUM_LOOKBACK": "10",
             "MOMENTUM_VOLUME_FACTOR": "1.2",
             "BOLLINGER_PERIOD": "15",

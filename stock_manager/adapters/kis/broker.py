@@ -26,8 +26,11 @@ from stock_manager.domain.orders import Side
 class KisBroker:
     """Implements ``stock_manager.ports.Broker``; paper lacks some TRs, handled here."""
 
-    def __init__(self, rest: KisRestClient, orders: KisOrderClient) -> None:
+    def __init__(
+        self, rest: KisRestClient, orders: KisOrderClient, scan_etfs: bool = False
+    ) -> None:
         self.rest, self.order_client = rest, orders
+        self.scan_etfs = scan_etfs  # the volume ranking lists ETFs too (SCAN_ETFS)
 
     def __repr__(self) -> str:
         return f"KisBroker({self.rest.http!r})"
@@ -59,7 +62,7 @@ class KisBroker:
 
     def volume_rank(self) -> list[RankedStock] | None:
         try:
-            return self.rest.volume_rank()
+            return self.rest.volume_rank(etfs=self.scan_etfs)
         except KISNotSupported:
             return None
 

@@ -93,5 +93,5 @@ def make_http(
     )
 
 
-def make_broker(http: KisHttp) -> KisBroker:
-    return KisBroker(KisRestClient(http), KisOrderClient(http))
+def make_broker(http: KisHttp, scan_etfs: bool = False) -> KisBroker:
+    return KisBroker(KisRestClient(http), KisOrderClient(http), scan_etfs)

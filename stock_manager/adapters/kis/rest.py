@@ -166,18 +166,21 @@ class KisRestClient:
         return sorted(candles, key=lambda c: c.start)
 
     def volume_rank(
-        self, sort: str = "0", price_range: tuple[int, int] | None = None
+        self, sort: str = "0", price_range: tuple[int, int] | None = None, etfs: bool = False
     ) -> list[RankedStock]:
-        """``volume-rank`` (live only): up to 30 rows, no continuation. ``sort``: BLNG code."""
+        """``volume-rank`` (live only): up to 30 rows, no continuation. ``sort``: BLNG code.
+        Common stock only, or with ``etfs`` ETFs too (kis-api §4.6: the 7th exclusion flag);
+        ETNs, preferred shares, warned, halted and SPAC issues are always left out."""
         low, high = price_range or (0, 0)
         params = {
             "FID_COND_MRKT_DIV_CODE": MARKET,
             "FID_COND_SCR_DIV_CODE": "20171",
             "FID_INPUT_ISCD": "0000",
-            "FID_DIV_CLS_CODE": "1",  # common stock only
+            "FID_DIV_CLS_CODE": "0" if etfs else "1",  # all, or common stock only
             "FID_BLNG_CLS_CODE": sort,
             "FID_TRGT_CLS_CODE": "111111111",
-            "FID_TRGT_EXLS_CLS_CODE": "1111111101",  # all but 신용불가: no warned, ETF, SPAC...
+            # 위험, 관리, 정리매매, 불성실공시, 우선주, 거래정지, ETF, ETN, 신용불가, SPAC
+            "FID_TRGT_EXLS_CLS_CODE": "1111110101" if etfs else "1111111101",
             "FID_INPUT_PRICE_1": str(low) if low else "",
             "FID_INPUT_PRICE_2": str(high) if high else "",
             "FID_VOL_CNT": "",

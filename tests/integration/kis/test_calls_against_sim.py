@@ -166,3 +166,13 @@ def test_orders_with_a_hashkey(start_sim: StartSim, connect: Connect) -> None:
     symbol = client.symbols()[0]
     ack = client.broker.submit(resting_buy(client, symbol))
     assert ack.broker_order_no
+
+
+def test_the_volume_ranking_lists_etfs_only_when_asked(
+    start_sim: StartSim, connect: Connect
+) -> None:
+    """SCAN_ETFS: leveraged and inverse ETFs are scanned like stocks; off, they never are."""
+    client = connect(start_sim(env="live", symbols=30))  # the universe's last four are ETFs
+    etfs = {"122630", "252670", "114800", "069500"}
+    assert not {r.symbol for r in client.rest.volume_rank()} & etfs
+    assert {r.symbol for r in client.rest.volume_rank(etfs=True)} & etfs

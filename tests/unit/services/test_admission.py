@@ -7,6 +7,7 @@ reached the broker yet."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -49,6 +50,8 @@ def during_send_of(world: World, symbol: str, action: Callable[[], SendResult]) 
 def test_an_entry_still_being_sent_counts_against_the_total_notional(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # the logger's own level: a test before this one may have configured "stock_manager"
+    caplog.set_level(logging.WARNING, logger="stock_manager.services.entry")
     world = make_world(
         risk=RiskLimits(max_notional_per_symbol=1_000_000, max_total_notional=1_500_000)
     )
