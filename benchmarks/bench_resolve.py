@@ -79,6 +79,7 @@ def start(dialect: str, work: Path) -> tuple[SimServer, ServiceContext]:
             "KIS_RATE_LIMIT": str(LIMITS[dialect] * 0.9),
             "KIS_TIMEOUT": "2",
             "MAX_ORDERS_PER_MINUTE": "100000",  # entries back to back: the rate is not measured
+            "UNIVERSE": "005930",  # paper has no ranking; no scan runs here anyway
             "SESSION_OPEN": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
             "SESSION_CLOSE": (now + timedelta(minutes=59)).strftime("%H:%M:%S"),
         }
