@@ -127,7 +127,8 @@ class SymbolLeaseRow(Base):
 
     __tablename__ = "symbol_leases"
 
-    symbol: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # a lease key: a symbol, or the liquidation's own keys (``__liquidation__<symbol>``)
+    symbol: Mapped[str] = mapped_column(String(40), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(120))
     fence: Mapped[int] = mapped_column(BigInteger)
     acquired_at_ms: Mapped[int] = mapped_column(BigInteger)
