@@ -206,6 +206,13 @@ class BrokerOrder:
     def is_open(self) -> bool:
         return self.remaining_quantity > 0 and not self.cancelled
 
+    @property
+    def is_new_order(self) -> bool:
+        """Whether this row is an order of its own, not a revise (정정) or cancel (취소) of
+        ``original_order_no``: KIS lists those with a new ODNO and ``orgn_odno`` set (REST
+        leaves it empty for a new order, the real-time notice all zeros)."""
+        return not self.original_order_no.strip().strip("0")
+
 
 @dataclass(frozen=True, slots=True)
 class ExecutionNotice:

@@ -78,7 +78,8 @@ def matches(order: Order, row: BrokerOrder, policy: LedgerPolicy) -> bool:
         return False
     window_start = order.created_at - policy.match_window / 10  # clock skew between hosts
     return (
-        row.symbol == order.symbol
+        row.is_new_order  # our intents are new orders: a revise or cancel row is never one
+        and row.symbol == order.symbol
         and row.side is order.side
         and row.quantity == order.quantity
         and (row.order_type is None or row.order_type is order.order_type)

@@ -225,8 +225,10 @@ class FakeBroker:
         amount = min(quantity or row.remaining_quantity, row.remaining_quantity)
         left = row.remaining_quantity - amount
         self._update(row, remaining_quantity=left, cancelled=left == 0)
+        # the row keeps the original's price, as the simulator lists it: only ``orgn_odno``
+        # tells it from a new order of the same symbol, side, quantity and price
         cancel_row = self._new_row(
-            replace_of=row, quantity=amount, price=0, remaining=0, cancelled=True
+            replace_of=row, quantity=amount, price=row.price, remaining=0, cancelled=True
         )
         return self._ack(cancel_row)
 

@@ -271,6 +271,41 @@ def test_resolver_ignores_orders_already_adopted_or_outside_the_window() -> None
     assert result is Resolution.WAITING
 
 
+@pytest.mark.parametrize("origin", ["0000000003", "3"])
+def test_resolver_never_takes_a_cancel_or_revise_row_for_a_new_order(origin: str) -> None:
+    """KIS lists a cancel (취소) or a revise (정정) as a row of its own, with a new ODNO and
+    ``orgn_odno`` pointing back; it can carry the original's symbol, side, quantity and
+    price. An UNKNOWN intent is always a new order, so only rows with no origin can be it
+    (chaos seed 2: the cancel of an earlier sell made the re-sent sell "ambiguous")."""
+    uow = FakeUnitOfWork()
+    order = unknown(uow)
+    ours = broker_row("0000000009", NOW + timedelta(seconds=1), filled=10)
+    cancel = replace(ours, broker_order_no="0000000008", original_order_no=origin)
+    cancel = replace(cancel, filled_quantity=0, filled_amount=0, cancel_order=True)
+    revise = replace(cancel, broker_order_no="0000000010", cancel_order=False)
+    with uow:
+        result = resolve_unknown(
+            uow, writer(2), order, view([cancel, revise, ours]), LedgerPolicy()
+        )
+        uow.commit()
+        stored = uow.orders.get(order.id or 0)
+    assert result is Resolution.ADOPTED
+    assert stored is not None and stored.broker_order_no == "0000000009"
+
+
+@pytest.mark.parametrize("origin", ["0000000003", "3"])
+def test_resolver_proves_absence_over_rows_that_only_cancel_or_revise(origin: str) -> None:
+    uow = FakeUnitOfWork()
+    order = unknown(uow)
+    row = broker_row("0000000008", NOW + timedelta(seconds=1))
+    cancel = replace(row, original_order_no=origin, cancel_order=True)
+    revise = replace(row, broker_order_no="0000000010", original_order_no=origin)
+    policy = LedgerPolicy(unknown_propagation=timedelta(seconds=3))
+    with uow:
+        proof = view([cancel, revise], NOW + timedelta(seconds=3))
+        assert resolve_unknown(uow, writer(2), order, proof, policy) is Resolution.PROVEN_ABSENT
+
+
 @pytest.mark.parametrize("partial", [0, 4])
 def test_cumulative_facts_never_double_count(partial: int) -> None:
     uow = FakeUnitOfWork()
