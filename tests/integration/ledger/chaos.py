@@ -7,7 +7,9 @@ reconciliation, the lease sweep, cancels, orders placed by hand in the HTS, and 
 look-ups a worker would run at their countdown. Faults come and go: HTTP 5xx on the order
 paths, replies that never come, replies that are no KIS answer, rate-limit bursts; a worker
 killed between the send and the record (its lease is left to run out, as after SIGKILL); and,
-with leases on Redis, Redis losing its memory. The day ends with liquidation rounds.
+with leases on Redis, Redis losing its memory. The day ends with liquidation rounds; on half
+the days one position is left to the closing call, where its stop must send an order the
+auction accepts and fill at the uncross.
 
 Then, whatever happened:
 
@@ -25,12 +27,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from stock_manager.domain.broker import BrokerRateLimited, BrokerUnavailable, OrderRequest
 from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.pnl import fifo
+from stock_manager.domain.session import TradingSession
 from stock_manager.domain.trade import SymbolState
 from stock_manager.ports import Lease, PendingTasks
 from stock_manager.services.context import ServiceContext
@@ -52,6 +56,30 @@ FAULTS: list[dict[str, Any]] = [
     {"rate_limit_burst_rate": 0.2, "rate_limit_burst_len": 3},
     {"http500_rate": 0.2},
 ]
+
+
+CLOSING_CALL_SECONDS = 6.0
+AUCTION = (OrderType.LIMIT, OrderType.MARKET)  # what KRX accepts in a single-price auction
+
+
+class ClosingCall:
+    """Our calendar, except that today's continuous trading ended at ``ends_continuous``:
+    the hard cut is past and the closing call runs to ``ends``."""
+
+    def __init__(self, inner: Any, ends_continuous: datetime, ends: datetime) -> None:
+        self._inner, self._continuous, self._ends = inner, ends_continuous, ends
+
+    def is_trading_day(self, day: date) -> bool:
+        return bool(self._inner.is_trading_day(day))
+
+    def session(self, day: date) -> TradingSession | None:
+        session: TradingSession | None = self._inner.session(day)
+        if session is None:
+            return None
+        opens = min(session.opens_at, self._continuous - timedelta(minutes=5))
+        return replace(
+            session, opens_at=opens, continuous_ends_at=self._continuous, auction_ends_at=self._ends
+        )
 
 
 class Killed(BaseException):
@@ -102,6 +130,7 @@ class Day:
     escaped: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     follow_ups: list[tuple[float, int, int]] = field(default_factory=list)
+    closing_sells: list[OrderType] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         base = self.stack.ctx
@@ -199,7 +228,9 @@ class Day:
             return
         trade = self.rng.choice(held)
         sells = len([o for o in self.stack.orders(trade.symbol) if o.side is Side.SELL])
-        on_tick(self.ctx, trade.symbol, self.rng.choice([1, int(trade.average_price) // 2]))
+        # below the day's band whatever the instrument (a 2x ETF may fall 60 %, krx.md §4)
+        lower = int(self.stack.market(trade.symbol)["lower"])
+        on_tick(self.ctx, trade.symbol, self.rng.choice([1, max(lower // 2, 1)]))
         after = len([o for o in self.stack.orders(trade.symbol) if o.side is Side.SELL])
         if after != sells:
             self.escaped.append(f"impossible tick on {trade.symbol} sent a sell")
@@ -262,6 +293,8 @@ class Day:
         self.stack.faults()
         for symbol in self.halted:  # trading resumes before the close
             self.stack.admin("halt", {"symbol": symbol, "halted": False})
+        if self.rng.random() < 0.5:
+            self.step("closing call", self.closing_call)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             self.run_follow_ups()
@@ -273,11 +306,62 @@ class Day:
         self.step("final sync", self.sync)
         self.step("final reconcile", self.reconcile)
 
+    def closing_call(self) -> None:
+        """Half the days reach the closing call (장 마감 동시호가) with one position left: the
+        others are liquidated first, then the exchange and our calendar move into the closing
+        call together and the position falls through its stop. Its exit must be one the
+        auction accepts (a limit at the lower limit, or market; never 03) and fill at the
+        uncross. Past the hard cut the day's liquidation only tidies up."""
+        self.step("reconcile", self.reconcile)
+        held = self._held()
+        if not held:
+            return
+        kept = self.rng.choice(held)
+        others = sorted(set(self.symbols) - {kept.symbol})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            self.run_follow_ups()
+            self.step("sweep", self.sweep)
+            if all([liquidate_round(self.ctx, symbol=s).flat for s in others]):
+                break
+            time.sleep(0.5)
+        now = self.ctx.clock.now()
+        ends = now + timedelta(seconds=CLOSING_CALL_SECONDS)
+        self.stack.admin(
+            "session",
+            {
+                "opens_at": (now - timedelta(minutes=5)).isoformat(),
+                "continuous_ends_at": now.isoformat(),
+                "auction_ends_at": ends.isoformat(),
+            },
+        )
+        self.ctx = replace(self.ctx, calendar=ClosingCall(self.ctx.calendar, now, ends))
+        self.step("stop in the closing call", lambda: self._stop_out(kept))
+        self.closing_sells += [
+            o.order_type
+            for o in self.stack.orders(kept.symbol)
+            if o.side is Side.SELL and o.created_at and o.created_at >= now
+        ]
+        if not self.closing_sells:
+            self.escaped.append(f"no exit of {kept.symbol} in the closing call")
+        time.sleep(max((ends - self.ctx.clock.now()).total_seconds(), 0) + 0.5)
+
+    def _stop_out(self, trade: Any) -> None:
+        market = self.stack.market(trade.symbol)
+        price = max(
+            round_to_tick(int(trade.average_price * 94 / 100), Rounding.UP), market["lower"]
+        )
+        self.stack.admin("price", {"symbol": trade.symbol, "path": [price]})
+        on_tick(self.ctx, trade.symbol, price)
+
     # -- the invariants -----------------------------------------------------------------------
     def violations(self) -> list[str]:
         problems = [f"escaped: {e}" for e in self.escaped]
         problems += self._one_order_per_intent() + self._ledger_is_the_broker()
         problems += self._pnl_is_the_cash() + self._flat()
+        problems += [
+            f"a {t.name} sell in the closing call" for t in self.closing_sells if t not in AUCTION
+        ]
         return problems
 
     def _one_order_per_intent(self) -> list[str]:
@@ -350,6 +434,7 @@ class Day:
         counts["by hand"] = len(self.manual)
         counts["volatility interruptions"] = int(self.stack.admin("state")["interruptions"])
         counts["kills"] = self.log.count("  killed")
+        counts["exits in the closing call"] = len(self.closing_sells)
         counts["steps"] = len(self.log)
         return counts
 
