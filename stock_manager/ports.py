@@ -262,6 +262,13 @@ class SymbolRepository(Protocol):
         Returns how many rows changed (a mark equal to the stored one rewrites nothing)."""
         ...
 
+    def mark_high(self, symbol: str, trade_seq: int, price: int, high: int) -> bool:
+        """A tick's lease-free mark: ``last_price`` = ``price`` and ``high_water`` raised to
+        ``high`` (won), only while the symbol holds shares of round trip ``trade_seq`` (a
+        high seen before a new entry must not become the new trade's peak). Like
+        :meth:`mark_prices` it moves no version or fence. Whether the row changed."""
+        ...
+
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> Order:

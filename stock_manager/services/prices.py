@@ -133,17 +133,20 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> Send
     the intent and send it under the symbol's lease, with one commit before the sell.
 
     The stream only forwards ticks that can change something (its ``TickGate``: a new high
-    or an exit, judged from a snapshot of the ledger), so the lease is taken at once and the
-    tick judged again from the ledger under it. A tick that changes nothing writes nothing;
-    the price checks keep ``last_price`` current every 2 s. An exit tick comes unpaced, so it
-    can arrive while the tick before it still holds the lease: it waits up to
-    ``TICK_LEASE_WAIT`` for it rather than for the next tick (issue 16). ``high`` is the
+    or an exit, judged from a snapshot of the ledger). The tick is judged first from the
+    ledger without a lease: a new high that makes no exit due is marked lease-free
+    (``mark_high``, like the price checks' marks), so the lease stays free for an exit tick
+    right behind it (issue 16); a due exit takes the lease and is judged again under it. A
+    tick that changes nothing writes nothing; the price checks keep ``last_price`` current
+    every 2 s. An exit tick comes unpaced, so it can arrive while another task of the
+    symbol holds the lease: it waits up to ``TICK_LEASE_WAIT`` for it rather than for the
+    next tick. ``high`` is the
     highest price the stream forwarded for the symbol since its last tick task (a new high
     it coalesced away): it counts as marked, so the trailing stop the stream saw is the one
     judged here. An impossible price (outside the day's band, not positive, off the grid)
     is dropped before anything (``sane_tick``); the exit's order type follows the symbol's
     trading state (``exit_orders.choose_exit``)."""
-    if not sane_tick(ctx, symbol, price):
+    if not sane_tick(ctx, symbol, price) or not _exit_due_or_marked(ctx, symbol, price, high):
         return None
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
@@ -164,6 +167,22 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> Send
         if acted.order is None or acted.plan is None:
             return None
         return send_opened(ctx, lease, acted.order, _lane(acted.plan))
+
+
+def _exit_due_or_marked(ctx: ServiceContext, symbol: str, price: int, high: int) -> bool:
+    """Without a lease: whether an exit is due at ``price`` (the caller takes the lease and
+    judges again); if not, a new high is marked for the symbol's current round trip."""
+    top = max(price, high)
+    with ctx.uow as uow:
+        trade = uow.symbols.get(symbol)
+        if trade is None or trade.state not in EXITABLE:
+            return False
+        if _exit_at(ctx, trade, price, top) is not None:
+            return True
+        if trade.marked(top).high_water > trade.high_water:
+            uow.symbols.mark_high(symbol, trade.trade_seq, price, top)
+            uow.commit()
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,16 @@ class FakeSymbols:
                 marked += 1
         return marked
 
+    def mark_high(self, symbol: str, trade_seq: int, price: int, high: int) -> bool:
+        trade = self.s.symbols.get(symbol)
+        if trade is None or trade.quantity <= 0 or trade.trade_seq != trade_seq:
+            return False
+        if trade.last_price == price and trade.high_water >= high:
+            return False
+        peak = max(trade.high_water, high)
+        self.s.symbols[symbol] = replace(trade, last_price=price, high_water=peak)
+        return True
+
 
 class FakeOrders:
     def __init__(self, store: Store) -> None:

@@ -51,6 +51,22 @@ _MARK_PG = (
         last_price=_MARKS.c.price, high_water=func.greatest(SYMBOLS.c.high_water, _MARKS.c.price)
     )
 )
+_MARK_HIGH = (
+    update(SYMBOLS)
+    .where(
+        SYMBOLS.c.symbol == bindparam("key"),
+        SYMBOLS.c.trade_seq == bindparam("seq"),
+        SYMBOLS.c.quantity > 0,
+        (SYMBOLS.c.last_price != bindparam("price")) | (SYMBOLS.c.high_water < bindparam("high")),
+    )
+    .values(
+        last_price=bindparam("price"),
+        high_water=case(
+            (SYMBOLS.c.high_water > bindparam("high"), SYMBOLS.c.high_water),
+            else_=bindparam("high"),
+        ),
+    )
+)
 _MARK_ONE = (
     update(SYMBOLS)
     .where(
@@ -141,6 +157,10 @@ class SqlSymbolRepository:
             rows = [{"key": symbol, "price": price} for symbol, price in prices.items()]
             result = self._s.execute(_MARK_ONE, rows)
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_high(self, symbol: str, trade_seq: int, price: int, high: int) -> bool:
+        values = {"key": symbol, "seq": trade_seq, "price": price, "high": high}
+        return bool(self._s.execute(_MARK_HIGH, values).rowcount)  # type: ignore[attr-defined]
 
 
 def _keeping_marks(

@@ -89,3 +89,23 @@ def test_a_state_write_may_still_lower_the_high_water_on_purpose(uow: SqlUnitOfW
     with uow:
         after = uow.symbols.get("005930")
     assert after is not None and (after.high_water, after.last_price) == (500, 700)
+
+
+def test_a_ticks_mark_keeps_to_its_round_trip(uow: SqlUnitOfWork) -> None:
+    """``mark_high``: last price and a higher peak for the round trip the tick judged; none
+    for another round trip or a flat symbol, and no version or fence change."""
+    seed(uow, "000001")
+    seed(uow, "000002", quantity=0)
+    with uow:
+        before = uow.symbols.get("000001")
+        assert before is not None
+        assert not uow.symbols.mark_high("000001", before.trade_seq + 1, 1_100, 1_200)
+        assert not uow.symbols.mark_high("000002", 0, 1_100, 1_200)
+        assert uow.symbols.mark_high("000001", before.trade_seq, 1_100, 1_200)
+        assert not uow.symbols.mark_high("000001", before.trade_seq, 1_100, 1_150)  # nothing new
+        uow.commit()
+    with uow:
+        after = uow.symbols.get("000001")
+    assert after is not None
+    assert (after.last_price, after.high_water) == (1_100, 1_200)
+    assert (after.version, after.fence) == (before.version, before.fence)

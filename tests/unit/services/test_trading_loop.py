@@ -147,6 +147,34 @@ def test_a_stop_tick_waits_out_a_new_high_tick_holding_the_lease() -> None:
     assert world.symbol().state is SymbolState.EXITING
 
 
+def test_a_new_high_is_marked_without_the_lease() -> None:
+    """Issue 16: a new high that makes no exit due takes no lease, so an exit tick right
+    behind it never waits for it; the mark is made while another task holds the lease."""
+    world = make_world(exits=ExitPolicy(Decimal(3), Decimal(50), Decimal(2), timedelta(hours=1)))
+    holding(world)
+    busy = world.locks.acquire("005930", "another task of the symbol", 30)
+    assert busy is not None
+    fence, version = world.symbol().fence, world.symbol().version
+    assert on_tick(world.ctx, "005930", 10_300, high=10_500) is None
+    trade = world.symbol()
+    assert (trade.last_price, trade.high_water) == (10_300, 10_500)
+    assert (trade.fence, trade.version) == (fence, version)  # a mark, not a state write
+    assert world.locks.held() == [busy]
+
+
+def test_a_new_high_never_becomes_the_next_trades_peak() -> None:
+    """The lease-free mark is for the round trip it judged: once the symbol has started
+    another, the old trade's high is not written into it (issue 13: fresh round trips)."""
+    world = make_world()
+    holding(world)
+    trade = world.symbol()
+    with world.uow as uow:
+        assert not uow.symbols.mark_high("005930", trade.trade_seq + 1, 10_300, 12_000)
+        assert uow.symbols.mark_high("005930", trade.trade_seq, 10_300, 12_000)
+        uow.commit()
+    assert world.symbol().high_water == 12_000
+
+
 def test_a_tick_counts_the_high_the_stream_coalesced_away() -> None:
     world = make_world(exits=ExitPolicy(Decimal(3), Decimal(5), Decimal(2), timedelta(hours=1)))
     holding(world)  # at 10,000; the stream saw 10,400 but sent only the fall to 10,190
