@@ -274,6 +274,7 @@ def trading_policy(s: Settings) -> TradingPolicy:
         liquidation=LiquidationPolicy(
             escalate_after=timedelta(seconds=s.liquidation_escalate_seconds),
             reprice_after=timedelta(seconds=s.liquidation_reprice_seconds),
+            limit_ticks=s.liquidation_limit_ticks,
             round_interval=s.liquidation_round_seconds,
             escalation_order_type=OrderType[s.liquidation_escalation_order_type],
         ),

@@ -141,6 +141,8 @@ class Settings(BaseSettings):
     hard_cut_lead: timedelta = timedelta(minutes=1)
     liquidation_escalate_seconds: float = Field(default=20.0, gt=0)
     liquidation_reprice_seconds: float = Field(default=1.0, gt=0)
+    # ticks below the best bid for the first liquidation sell (it trades at the bids' prices)
+    liquidation_limit_ticks: int = Field(default=3, ge=0, le=50)
     liquidation_round_seconds: float = Field(default=3.0, gt=0)
     session_open: time | None = None  # override today's continuous session (sim, demo)
     session_close: time | None = None

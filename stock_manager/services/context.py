@@ -69,6 +69,11 @@ class LiquidationPolicy:
     # A liquidation's marketable limit sell fills at once or not at all (⚠ a setting): still
     # open this long, the bid moved away, and the next round re-prices it (cancel, escalate).
     reprice_after: timedelta = timedelta(seconds=1)
+    # The first sell is a limit this many ticks below the best bid: it still trades at the
+    # bids' own prices (a marketable order takes the book at its levels), and a bid that
+    # fell a tick or two between the orderbook read and the order no longer leaves it
+    # resting (each such miss cost a round: issue 16, item 3).
+    limit_ticks: int = 3
     # Rounds run this often until flat or the hard cut.
     round_interval: float = 3.0
     escalation_order_type: OrderType = OrderType.MARKET

@@ -30,6 +30,7 @@ from functools import partial
 
 from stock_manager.domain.broker import AccountBalance, BrokerError
 from stock_manager.domain.clock import kst_date
+from stock_manager.domain.krx import ticks_away
 from stock_manager.domain.orders import Order, OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.session import TradingSession
 from stock_manager.domain.trade import SymbolState, SymbolTrade
@@ -41,6 +42,7 @@ from stock_manager.services.context import ServiceContext
 from stock_manager.services.exit_orders import choose_exit
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import symbol_lease
+from stock_manager.services.ledger import instrument_kind
 from stock_manager.services.orders import sell_under_lease
 from stock_manager.services.reconcile import reconcile
 from stock_manager.services.sync import UNSETTLED
@@ -174,9 +176,10 @@ def _level(sells: list[Order], trade: SymbolTrade) -> int:
 
 
 def _sell_terms(ctx: ServiceContext, symbol: str, level: int) -> tuple[OrderType, int]:
-    """A marketable limit at the best bid first; the escalation type once one was cancelled.
-    In a VI or the closing call (or at the lower limit) the exit the state accepts instead:
-    a frozen book's bid would miss the auction's price."""
+    """A marketable limit ``limit_ticks`` below the best bid first (never below the day's
+    lower limit); the escalation type once one was cancelled. In a VI or the closing call
+    (or at the lower limit) the exit the state accepts instead: a frozen book's bid would
+    miss the auction's price."""
     if level == 0:
         choice = choose_exit(ctx, symbol)
         if choice.order is not None and choice.state in _AUCTION_LIKE:
@@ -184,8 +187,16 @@ def _sell_terms(ctx: ServiceContext, symbol: str, level: int) -> tuple[OrderType
         with using_lane(Lane.LIQUIDATION):
             bid = ctx.broker.orderbook(symbol).best_bid
         if bid:
-            return OrderType.LIMIT, bid
+            return OrderType.LIMIT, _below_bid(ctx, symbol, bid)
     return ctx.trading.liquidation.escalation_order_type, 0
+
+
+def _below_bid(ctx: ServiceContext, symbol: str, bid: int) -> int:
+    with ctx.uow as uow:  # what is stored: a liquidation never waits for a broker lookup
+        kind = instrument_kind(uow, symbol)  # an ETF's ticks are not a stock's
+    price = ticks_away(bid, -ctx.trading.liquidation.limit_ticks, kind)
+    band = ctx.sanity.band(symbol, kst_date(ctx.clock.now()))
+    return max(price, band.lower) if band is not None else price
 
 
 def _still_held(ctx: ServiceContext, only: str | None) -> tuple[str, ...]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from stock_manager.domain.broker import Candle, RankedStock
 from stock_manager.domain.exits import ExitPolicy, ExitReason
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.risk import RiskLimits
 from stock_manager.domain.trade import SymbolState
+from stock_manager.services.context import LiquidationPolicy
 from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.health import PRICE_CHECK, dead_man_check
 from stock_manager.services.liquidation import liquidate_round, liquidation_due
@@ -249,8 +252,16 @@ def test_liquidation_waits_for_its_time_when_scheduled(world: World) -> None:
     assert "not due" in report.note
 
 
-def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: World) -> None:
+@pytest.mark.parametrize(("ticks", "limit"), [(3, 9_970), (0, 10_000), (80, 9_500)])
+def test_liquidation_cancels_buys_sells_below_the_bid_and_confirms_flat(
+    ticks: int, limit: int
+) -> None:
+    """The first sell is a limit ``limit_ticks`` under the best bid (10,000 here), never
+    under the day's lower limit (9,500 in this test's quote): it trades at the bids' own
+    prices, and a bid that slipped a tick or two still meets it (issue 16, item 3)."""
+    world = make_world(liquidation=LiquidationPolicy(limit_ticks=ticks))
     holding(world)
+    world.broker.set_quote("005930", 10_000, lower_limit=9_500)
     world.broker.set_quote("000660", 100_000)
     enter_checked(world.ctx, EntryPlan("000660", 1, 100_000, OrderType.LIMIT, "s"))
     at_liquidation(world)
@@ -264,7 +275,7 @@ def test_liquidation_cancels_buys_sells_at_the_bid_and_confirms_flat(world: Worl
     assert buy.status is OrderStatus.CANCELED  # cancelled and confirmed in the same round
     assert (sell.order_type, sell.price, sell.purpose) == (
         OrderType.LIMIT,
-        10_000,
+        limit,
         OrderPurpose.LIQUIDATION,
     )
     world.broker.fill(sell.broker_order_no, 10, 10_000)
