@@ -25,8 +25,17 @@ def check_prices() -> int:
 
 @app.task(acks_late=False)
 @contained
-def on_tick(symbol: str, price: int, volume: int = 0, at: str | None = None, high: int = 0) -> str:
+def on_tick(
+    symbol: str,
+    price: int,
+    volume: int = 0,
+    at: str | None = None,
+    high: int = 0,
+    hour_code: str = "",
+    halted: bool | None = None,
+    band: list[int] | None = None,
+) -> str:
     """A trade print from the stream: evaluate exits for the symbol and sell at once."""
-    checked = task_args.tick(symbol, price, volume, at, high)
-    result = prices.on_tick(context(), checked.symbol, checked.price, checked.high)
+    checked = task_args.tick(symbol, price, volume, at, high, hour_code, halted, band)
+    result = prices.on_tick(context(), checked.symbol, checked.price, checked.high, checked.seen)
     return result.outcome.value if result else "none"

@@ -16,11 +16,14 @@ from typing import Any, NamedTuple
 
 from stock_manager.domain.broker import ExecutionNotice
 from stock_manager.domain.exits import ExitReason
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.orders import OrderType, Side
+from stock_manager.domain.trading_state import TickState
 
 # KRX short codes: six characters, digits or capitals (``0001A0``), seven for some ETNs.
 SYMBOL = re.compile(r"[0-9A-Z]{6,7}")
 STRATEGY = re.compile(r"[A-Za-z0-9_.-]{0,40}")
+HOUR_CODE = re.compile(r"[0-9A-Z]?")  # HOUR_CLS_CODE: one code, or blank
 MAX_QUANTITY = 10_000_000  # shares in one order: far above any KRX order a day trader sends
 MAX_PRICE = 100_000_000  # won per share: above every KRX price (the highest are ~1-5 M)
 MAX_TEXT = 200
@@ -54,6 +57,7 @@ class TickArgs(NamedTuple):
     volume: int
     at: datetime | None
     high: int = 0  # the highest price the stream forwarded since the symbol's last task
+    seen: TickState | None = None  # the record's trading state and the stream's band
 
 
 def entry(
@@ -106,20 +110,48 @@ def resolve(order: Any, attempt: Any) -> tuple[int, int]:
     return int(order), int(attempt)
 
 
-def tick(symbol: Any, price: Any, volume: Any = 0, at: Any = None, high: Any = 0) -> TickArgs:
-    """``tasks.prices.on_tick``: a symbol, a positive price, a volume, an aware ISO time, and
-    the highest price forwarded since the last tick task (0: none)."""
+def tick(
+    symbol: Any,
+    price: Any,
+    volume: Any = 0,
+    at: Any = None,
+    high: Any = 0,
+    hour_code: Any = "",
+    halted: Any = None,
+    band: Any = None,
+) -> TickArgs:
+    """``tasks.prices.on_tick``: a symbol, a positive price, a volume, an aware ISO time, the
+    highest price forwarded since the last tick task (0: none); optionally the record's
+    ``hour_code`` (one letter or digit) and ``halted`` (a bool), and the day's ``band``
+    ``[base, upper, lower]`` (won, ``0 < lower <= base <= upper``)."""
     problems = [
         _symbol_problem(symbol),
         _int_problem("price", price, 1, MAX_PRICE),
         _int_problem("volume", volume, 0, MAX_ID),
         _int_problem("high", high, 0, MAX_PRICE),
+        _pattern_problem("hour_code", hour_code, HOUR_CODE),
+        None if halted is None or isinstance(halted, bool) else "halted must be true or false",
+        _band_problem(band),
     ]
     when = None if at is None else _aware(at)
     if at is not None and when is None:
         problems.append("at must be an ISO 8601 time with its timezone")
     _raise_if("tasks.prices.on_tick", [p for p in problems if p])
-    return TickArgs(symbol, price, volume, when, high)
+    limits = None if band is None else PriceLimits(*band)
+    seen = None if halted is None and limits is None else TickState(hour_code, halted, limits)
+    return TickArgs(symbol, price, volume, when, high, seen)
+
+
+def _band_problem(band: Any) -> str | None:
+    problem = "band must be [base, upper, lower] won with 0 < lower <= base <= upper"
+    if band is None:
+        return None
+    if not isinstance(band, list | tuple) or len(band) != 3:
+        return problem
+    if any(_int_problem("band", v, 1, MAX_PRICE) for v in band):
+        return problem
+    base, upper, lower = band
+    return None if lower <= base <= upper else problem
 
 
 def symbol(task: str, value: Any) -> str:

@@ -252,3 +252,5 @@ class Tick:
     at: datetime
     ask: int | None = None
     bid: int | None = None
+    hour_code: str = ""  # HOUR_CLS_CODE: "0" regular, "C" VI, "A" closing call; "" unsent
+    halted: bool | None = None  # TRHT_YN; None: the record did not say

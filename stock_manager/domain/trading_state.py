@@ -83,6 +83,17 @@ class StateSignals:
     band: PriceLimits | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TickState:
+    """What a real-time trade record (H0STCNT0) said of its symbol, and the day's band the
+    stream knew: enough to price an exit without a quote. ``halted`` ``None``: the record
+    did not say (then the state comes from a quote)."""
+
+    hour_code: str = ""
+    halted: bool | None = None
+    band: PriceLimits | None = None
+
+
 _VI_CODES = {
     "1": TradingState.STATIC_VI,
     "S": TradingState.STATIC_VI,

@@ -18,6 +18,7 @@ from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.trading_state import (
     ExitOrder,
     StateSignals,
+    TickState,
     TradingState,
     exit_order,
     trading_state,
@@ -48,10 +49,25 @@ def in_closing_call(ctx: ServiceContext, now: datetime) -> bool:
     return session is not None and session.continuous_ends_at <= now < session.auction_ends_at
 
 
-def choose_exit(ctx: ServiceContext, symbol: str) -> ExitChoice:
-    """The sell to send for an exit of ``symbol`` now (EXIT_ORDERS of its trading state)."""
+def choose_exit(
+    ctx: ServiceContext, symbol: str, seen: TickState | None = None, price: int = 0
+) -> ExitChoice:
+    """The sell to send for an exit of ``symbol`` now (EXIT_ORDERS of its trading state):
+    from what a real-time record at ``price`` said (``seen``, when it said whether the
+    symbol is halted), else from a fresh quote."""
     now = ctx.clock.now()
     configured = ctx.trading.exit_order_type
+    if seen is not None and seen.halted is not None:
+        band = ctx.sanity.band(symbol, kst_date(now)) or seen.band
+        signals = StateSignals(
+            halted=seen.halted,
+            hour_code=seen.hour_code,
+            closing_call=in_closing_call(ctx, now),
+            price=price,
+            band=band,
+        )
+        state = trading_state(signals)
+        return ExitChoice(state, exit_order(state, band, configured, ctx.trading.auction_exit))
     try:
         with using_lane(Lane.EXIT):
             quote = ctx.broker.quote(symbol)

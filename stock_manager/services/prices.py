@@ -19,6 +19,7 @@ from stock_manager.domain.clock import kst_date
 from stock_manager.domain.exits import ExitReason
 from stock_manager.domain.orders import Order, OrderPurpose, Side
 from stock_manager.domain.trade import SymbolState, SymbolTrade
+from stock_manager.domain.trading_state import TickState
 from stock_manager.ports import Lane, UnitOfWork, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
@@ -103,12 +104,15 @@ def _sane_quote(ctx: ServiceContext, quote: Quote, now: datetime) -> bool:
     return fault is None
 
 
-def sane_tick(ctx: ServiceContext, symbol: str, price: int) -> bool:
-    """Whether a tick's ``price`` may be acted on: judged against the day's band (a quote
-    is read once a day per process for a symbol whose band is not known yet). An impossible
-    price is dropped, counted (``ctx.sanity.dropped``) and logged; it never acts."""
+def sane_tick(ctx: ServiceContext, symbol: str, price: int, seen: TickState | None = None) -> bool:
+    """Whether a tick's ``price`` may be acted on: judged against the day's band (the band
+    the stream sent with the tick, else a quote read once a day per process for a symbol
+    whose band is not known yet). An impossible price is dropped, counted
+    (``ctx.sanity.dropped``) and logged; it never acts."""
     now = ctx.clock.now()
     day = kst_date(now)
+    if ctx.sanity.band(symbol, day) is None and seen is not None and seen.band is not None:
+        ctx.sanity.learn(symbol, day, seen.band)
     if ctx.sanity.band(symbol, day) is None and price > 0:
         try:
             with using_lane(Lane.EXIT):
@@ -128,7 +132,9 @@ def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
     return marked
 
 
-def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> SendResult | None:
+def on_tick(
+    ctx: ServiceContext, symbol: str, price: int, high: int = 0, seen: TickState | None = None
+) -> SendResult | None:
     """The stream's fast path: judge the exit at this price and, if one is due, mark, write
     the intent and send it under the symbol's lease, with one commit before the sell.
 
@@ -145,8 +151,11 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> Send
     it coalesced away): it counts as marked, so the trailing stop the stream saw is the one
     judged here. An impossible price (outside the day's band, not positive, off the grid)
     is dropped before anything (``sane_tick``); the exit's order type follows the symbol's
-    trading state (``exit_orders.choose_exit``)."""
-    if not sane_tick(ctx, symbol, price) or not _exit_due_or_marked(ctx, symbol, price, high):
+    trading state (``exit_orders.choose_exit``): the state the tick's record gave
+    (``seen``) where it gave one, so a crossing reads no quote on its way to the sell."""
+    if not sane_tick(ctx, symbol, price, seen):
+        return None
+    if not _exit_due_or_marked(ctx, symbol, price, high):
         return None
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
@@ -154,7 +163,7 @@ def on_tick(ctx: ServiceContext, symbol: str, price: int, high: int = 0) -> Send
         choice: ExitChoice | None = None
         acted = _act_on_tick(ctx, lease, price, high, choice)
         if acted.unpriced is not None:  # due: price it for the symbol's state, then write it
-            choice = choose_exit(ctx, symbol)
+            choice = choose_exit(ctx, symbol, seen, price)
             if choice.order is None:
                 log.warning("%s exit held: %s accepts no order", symbol, choice.state.value)
                 return None

@@ -32,6 +32,7 @@ BOOK_TR_IDS = frozenset({"H0STASP0", "H0NXASP0", "H0UNASP0"})
 NOTICE_TR_IDS = frozenset({"H0STCNI0", "H0STCNI9"})
 RECORD_SIZES = {"H0STCNT0": 46, "H0STASP0": 59, "H0STCNI0": 26, "H0STCNI9": 26}
 MIN_FIELDS = {"tick": 14, "book": 45, "notice": 17}
+TRHT_YN, HOUR_CLS_CODE = 35, 43  # H0STCNT0: halted, and VI ("C") or closing call ("A")
 # KIS packs a handful of records into a frame; 512 full book records are ~200 KB.
 MAX_RECORDS = 512
 MAX_FRAME_CHARS = 1 << 20  # also the WebSocket client's message size limit
@@ -140,7 +141,8 @@ def _moment(
 
 
 def parse_tick(record: tuple[str, ...], today: date) -> Tick:
-    """H0STCNT0: 0 code, 1 time, 2 price, 10 ask1, 11 bid1, 12 trade qty, 13 cum qty, 33 date.
+    """H0STCNT0: 0 code, 1 time, 2 price, 10 ask1, 11 bid1, 12 trade qty, 13 cum qty, 33 date,
+    35 TRHT_YN, 43 HOUR_CLS_CODE (the last two blank or absent in shorter layouts).
 
     A tick without a symbol or a positive price is refused: an exit would act on it."""
     _need(record, "tick")
@@ -155,7 +157,17 @@ def parse_tick(record: tuple[str, ...], today: date) -> Tick:
         at=_moment(record, 1, today, 33),
         ask=to_int(record[10]) or None,
         bid=to_int(record[11]) or None,
+        hour_code=_field(record, HOUR_CLS_CODE)[:1],
+        halted=_yes_no(_field(record, TRHT_YN)),
     )
+
+
+def _field(record: tuple[str, ...], index: int) -> str:
+    return record[index].strip() if len(record) > index else ""
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"Y": True, "N": False}.get(value.upper())
 
 
 def parse_book(record: tuple[str, ...], today: date) -> OrderBook:

@@ -71,16 +71,23 @@ class CelerySender:
         self.app.send_task(name, kwargs=kwargs, queue=queue, expires=self.expires.get(name))
 
 
-def tick_kwargs(tick: Tick, high: int = 0) -> dict[str, Any]:
+def tick_kwargs(tick: Tick, high: int = 0, band: PriceLimits | None = None) -> dict[str, Any]:
     """``high``: the highest forwarded price of the symbol since its last task (a new high
-    coalesced away still moves the trailing stop the worker judges)."""
-    return {
+    coalesced away still moves the trailing stop the worker judges). The record's trading
+    state (``hour_code``, ``halted``) and the day's ``band`` the stream knows (base, upper,
+    lower) go along, so the worker prices an exit without reading a quote (issue 16)."""
+    kwargs: dict[str, Any] = {
         "symbol": tick.symbol,
         "price": tick.price,
         "volume": tick.volume,
         "at": tick.at.isoformat(),
         "high": max(high, tick.price),
     }
+    if tick.halted is not None:
+        kwargs.update(hour_code=tick.hour_code, halted=tick.halted)
+    if band is not None:
+        kwargs["band"] = [band.base, band.upper, band.lower]
+    return kwargs
 
 
 def notice_fields(notice: ExecutionNotice) -> dict[str, Any]:
@@ -124,10 +131,12 @@ class Forwarder:
         gate: Callable[[Tick], bool] | None = None,
         urgent: Callable[[Tick], bool] | None = None,
         settle: float = 0.0,
+        band: Callable[[Tick], PriceLimits | None] | None = None,
     ) -> None:
         self.sender = sender
         self.gate = gate
         self.urgent = urgent
+        self.band = band  # the day's band of a tick's symbol, if the stream knows it
         # (rank, arrival, kind, item): notices and exit ticks (rank 0) before paced ticks
         self.queue: asyncio.PriorityQueue[tuple[int, int, str, Any]] = asyncio.PriorityQueue(
             queue_size
@@ -243,7 +252,8 @@ class Forwarder:
 
     async def _send_tick(self, tick: Tick) -> bool:
         high = self.highs.pop(tick.symbol, (0, 0.0))
-        if await self._send(TICK_TASK, tick_kwargs(tick, high[0]), TICK_QUEUE):
+        band = self.band(tick) if self.band is not None else None
+        if await self._send(TICK_TASK, tick_kwargs(tick, high[0], band), TICK_QUEUE):
             return True
         self.highs.setdefault(tick.symbol, high)  # not sent: the next send carries it
         return False
@@ -394,6 +404,7 @@ def stream_command(symbols: str, no_db: bool, no_notices: bool) -> None:
             gate=None if no_db else sane_gate(gate),
             urgent=None if no_db else gate.exit_due,
             settle=TICK_SETTLE,
+            band=lambda tick: gate.sanity.band(tick.symbol, tick.at.astimezone(KST).date()),
         )
         ws = KisWebSocket(
             env.ws_endpoint,

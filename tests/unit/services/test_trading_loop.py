@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,10 +10,13 @@ import pytest
 
 from stock_manager.domain.broker import Candle, RankedStock
 from stock_manager.domain.exits import ExitPolicy, ExitReason
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.market import MarketState
 from stock_manager.domain.orders import OrderPurpose, OrderStatus, OrderType, Side
 from stock_manager.domain.risk import RiskLimits
+from stock_manager.domain.tick_sanity import TickSanity
 from stock_manager.domain.trade import SymbolState
+from stock_manager.domain.trading_state import TickState
 from stock_manager.services.context import LiquidationPolicy
 from stock_manager.services.entry import EntryPlan, enter_checked
 from stock_manager.services.health import PRICE_CHECK, dead_man_check
@@ -176,6 +180,28 @@ def test_a_new_high_never_becomes_the_next_trades_peak() -> None:
         assert uow.symbols.mark_high("005930", trade.trade_seq, 10_300, 12_000)
         uow.commit()
     assert world.symbol().high_water == 12_000
+
+
+@pytest.mark.parametrize(
+    ("hour_code", "halted", "sent"),
+    [("0", False, (OrderType.BEST, 0)), ("C", False, (OrderType.LIMIT, 7_000))],
+)
+def test_a_crossing_tick_with_its_records_state_reads_no_quote(
+    hour_code: str, halted: bool, sent: tuple[OrderType, int]
+) -> None:
+    """Issue 16: the stream sends the record's trading state and the day's band with the
+    tick, so the stop goes out without a quote read (each one a rate-limit slot, 50 ms at
+    20 req/s, on the way to the sell) and in the order type the state accepts."""
+    world = make_world()
+    holding(world)
+    fresh = replace(world.ctx, sanity=TickSanity())  # a pool process that knows no band yet
+    world.broker.calls.clear()
+    seen = TickState(hour_code, halted, PriceLimits(10_000, 13_000, 7_000))
+    result = on_tick(fresh, "005930", 9_690, seen=seen)
+    assert result is not None and result.outcome is Outcome.SUBMITTED
+    assert [c for c, _ in world.broker.calls if c in ("quote", "quotes")] == []
+    sell = world.orders()[-1]
+    assert (sell.side, sell.order_type, sell.price) == (Side.SELL, *sent)
 
 
 def test_a_tick_counts_the_high_the_stream_coalesced_away() -> None:

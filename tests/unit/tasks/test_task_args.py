@@ -3,6 +3,7 @@ error before anything is read or sent (issue 13, item 2)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from stock_manager.adapters import task_args as checked
 from stock_manager.adapters.task_args import InvalidTaskArguments
 from stock_manager.domain.exits import ExitReason
+from stock_manager.domain.krx import PriceLimits
 from stock_manager.domain.orders import OrderType
+from stock_manager.domain.trading_state import TickState
 
 GOOD_ENTRY: list[Any] = ["005930", 10, 71_500, "00", "momentum", "breakout"]
 
@@ -149,6 +152,26 @@ def test_what_the_stream_sends_passes_the_checks() -> None:
 
     at = datetime(2026, 11, 20, 10, 0, 1, tzinfo=KST)
     tick = Tick("005930", 71_500, 3, 1_234_567, at)
-    assert checked.tick(**tick_kwargs(tick)) == ("005930", 71_500, 3, at, 71_500)
+    assert checked.tick(**tick_kwargs(tick)) == ("005930", 71_500, 3, at, 71_500, None)
+    band = PriceLimits(70_000, 91_000, 49_000)
+    vi = replace(tick, hour_code="C", halted=False)
+    seen = checked.tick(**tick_kwargs(vi, 72_000, band)).seen
+    assert seen == TickState("C", False, band)
     receipt = ExecutionNotice("0000000001", "", "005930", Side.BUY, False, False, 10, 0, at, 10)
     assert checked.notice(notice_kwargs(receipt)["notice"]) == receipt
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"band": [70_000, 49_000, 91_000]},  # upper below lower
+        {"band": [0, 0, 0]},
+        {"band": "70000,91000,49000"},
+        {"halted": "N"},
+        {"hour_code": "VI"},
+        {"hour_code": 3},
+    ],
+)
+def test_a_ticks_state_and_band_are_checked(extra: dict[str, object]) -> None:
+    with pytest.raises(InvalidTaskArguments):
+        checked.tick("005930", 71_500, 3, None, 0, **extra)  # type: ignore[arg-type]
