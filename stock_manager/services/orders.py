@@ -9,7 +9,7 @@ unknown leaves the order UNKNOWN for the resolver: it is never resent blindly.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -184,8 +184,8 @@ def _open(
     w = writer(ctx, lease)
     with ctx.uow as uow:
         trade = uow.symbols.get(symbol) or SymbolTrade(symbol)
-        opened = open_priced_in(
-            uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, pricing, {}
+        opened = open_in(
+            uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, pricing
         )
         if isinstance(opened, Refused):
             return SendResult(Outcome.SKIPPED, detail=opened.detail, refusals=opened.refusals)
@@ -204,33 +204,14 @@ def open_in(
     order_type: OrderType,
     purpose: OrderPurpose,
     note: str,
-    **changes: object,
+    pricing: Pricing | None = None,
+    changes: Mapping[str, object] | None = None,
 ) -> Order | Refused:
     """Inside an open unit of work and under the symbol's lease: write the intent and move
-    the symbol, or return why not. A sell is for everything held; a buy is admitted at its
-    limit price (see :func:`open_priced_in`). ``changes`` ride along on the symbol's row (a
-    mark taken in the same transaction)."""
-    return open_priced_in(
-        uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, None, changes
-    )
-
-
-def open_priced_in(
-    uow: UnitOfWork,
-    w: Writer,
-    ctx: ServiceContext,
-    trade: SymbolTrade,
-    side: Side,
-    quantity: int,
-    price: int,
-    order_type: OrderType,
-    purpose: OrderPurpose,
-    note: str,
-    pricing: Pricing | None,
-    changes: dict[str, object],
-) -> Order | Refused:
-    """:func:`open_in`, a buy priced by ``pricing``: it is admitted (``admission.admit``:
-    every cap, under the day's lock) before its intent is written in the same transaction."""
+    the symbol, or return why not. A sell is for everything held; a buy is admitted
+    (``admission.admit``: every cap, under the day's lock) before its intent is written in the
+    same transaction, priced by ``pricing`` (default: at its limit). ``changes`` ride along on
+    the symbol's row (a mark taken in the same transaction)."""
     today = uow.orders.find(day=kst_date(w.at), symbol=trade.symbol)
     refusal = _refusal(uow, w, trade, today, side, order_type, ctx)
     if refusal:
@@ -245,7 +226,7 @@ def open_priced_in(
             return Refused("; ".join(str(r) for r in refusals), tuple(refusals))
         reserve = pricing.reserve_price
     event = SymbolEvent.BUY_SIGNAL if buying else SymbolEvent.EXIT_SIGNAL
-    changes.update({"strategy": note} if buying else {"note": note})
+    fields = {**(changes or {}), **({"strategy": note} if buying else {"note": note})}
     _, order = open_order(
         uow,
         w,
@@ -258,7 +239,7 @@ def open_priced_in(
         purpose,
         today,
         reserve,
-        **changes,
+        **fields,
     )
     return order
 

@@ -231,7 +231,7 @@ def _open_exit(
         choice.order.order_type,
         _purpose(plan),
         f"{plan.reason.value} {plan.detail}".strip(),
-        **mark,
+        changes=mark,
     )
     return opened if isinstance(opened, Order) else None
 
