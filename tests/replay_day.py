@@ -23,9 +23,9 @@ from stock_manager.adapters.market_data import MarketDataWriter
 from stock_manager.domain.candles import (
     Candle,
     CandleInterval,
-    Instrument,
     InstrumentType,
     ListingMarket,
+    RecordedInstrument,
 )
 from stock_manager.domain.clock import KST
 
@@ -75,7 +75,7 @@ def write_replay_day(root: Path) -> date:
     """Write the day into ``root`` (created if missing); return its date."""
     writer = MarketDataWriter(root)
     writer.write_instruments(
-        Instrument(s, NAMES[s], ListingMarket.KOSPI, InstrumentType.STOCK) for s in BARS
+        RecordedInstrument(s, NAMES[s], ListingMarket.KOSPI, InstrumentType.STOCK) for s in BARS
     )
     rows = []
     for symbol, bars in BARS.items():
