@@ -20,14 +20,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from stock_manager.adapters.market_data import MarketDataWriter
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    InstrumentType,
-    ListingMarket,
-    RecordedInstrument,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 DAY = date(2026, 3, 2)
 MINUTES = 25

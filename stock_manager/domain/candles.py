@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import Enum
 
 from stock_manager.domain.errors import DomainError
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.domain.krx import DEFAULT_LIMIT_RATE, PriceLimits, price_limits
 
 
@@ -36,13 +37,6 @@ class UnknownBasePrice(DomainError):
 class CandleInterval(Enum):
     MINUTE = "minute"
     DAY = "day"
-
-
-class ListingMarket(Enum):
-    """The KRX market a symbol is listed on."""
-
-    KOSPI = "KOSPI"
-    KOSDAQ = "KOSDAQ"
 
 
 class InstrumentType(Enum):

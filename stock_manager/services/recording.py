@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from stock_manager.domain.broker import BrokerError
-from stock_manager.domain.candles import InstrumentType, ListingMarket, RecordedInstrument
+from stock_manager.domain.candles import InstrumentType, RecordedInstrument
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.ports import CandleHistory, CandleStore
 
 log = logging.getLogger("stock_manager.recording")

@@ -6,14 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from stock_manager.domain.broker import BrokerError
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    InstrumentType,
-    ListingMarket,
-    RecordedInstrument,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 
 class NotOffered(BrokerError):

@@ -18,8 +18,9 @@ from stock_manager.adapters.kis import mapping, trids
 from stock_manager.adapters.kis.errors import KISIncompleteRead, KISNotSupported
 from stock_manager.adapters.kis.parsing import parse_date
 from stock_manager.adapters.kis.rest import MARKET, KisRestClient
-from stock_manager.domain.candles import Candle, InstrumentType, ListingMarket, RecordedInstrument
+from stock_manager.domain.candles import Candle, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 SESSION_OPEN = time(9, 0)
 LAST_CANDLE = time(15, 30)  # the closing call's candle; after-hours sessions are not recorded

@@ -26,14 +26,9 @@ from stock_manager.adapters.market_data.schema import (
     instruments_path,
     minute_path,
 )
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    InstrumentType,
-    ListingMarket,
-    RecordedInstrument,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 
 class MarketDataReader:

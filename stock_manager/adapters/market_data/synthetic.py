@@ -24,14 +24,9 @@ from numpy.typing import NDArray
 from stock_manager.adapters.market_data.columns import DayCandles
 from stock_manager.adapters.market_data.manifest import Manifest
 from stock_manager.adapters.market_data.writer import MarketDataWriter
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    InstrumentType,
-    ListingMarket,
-    RecordedInstrument,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.domain.krx import TICK_TABLE, PriceLimits, price_limits, round_to_tick
 
 CONTINUOUS_MINUTES = 380  # 09:00 .. 15:19

@@ -12,12 +12,12 @@ from stock_manager.domain.candles import (
     Candle,
     InstrumentType,
     InvalidCandle,
-    ListingMarket,
     RecordedInstrument,
     UnknownBasePrice,
     check_candle,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 GOOD = Candle("005930", datetime(2026, 3, 2, 9, 0, tzinfo=KST), 100, 110, 95, 105, 7)
 

@@ -15,14 +15,9 @@ from stock_manager.adapters.market_data import (
     MarketDataReader,
     MarketDataWriter,
 )
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    InstrumentType,
-    ListingMarket,
-    RecordedInstrument,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 DAY = date(2026, 3, 2)
 OPEN = datetime(2026, 3, 2, 9, 0, tzinfo=KST)
