@@ -54,6 +54,38 @@ def _log_has(child: Child, needle: str) -> bool:
     return child.log.exists() and needle in child.log.read_text(errors="replace")
 
 
+def start_worker(
+    group: ProcessGroup,
+    name: str,
+    node: str,
+    concurrency: int,
+    *options: str,
+    cwd: Path | None = None,
+) -> Child:
+    """The project's Celery worker as ``group``'s child ``name`` (node name ``node``), also
+    running the no-op task (``benchmarks._noop``); ``options`` add to its command line."""
+    return group.start(
+        name,
+        "-m",
+        "celery",
+        "-A",
+        "stock_manager",
+        "worker",
+        "-l",
+        "info",
+        "-n",
+        node,
+        "-c",
+        str(concurrency),
+        "-I",
+        "benchmarks._noop",
+        "--without-mingle",
+        "--without-gossip",
+        *options,
+        cwd=cwd,
+    )
+
+
 class TradingSystem:
     """Owns a work folder, the simulator, a database and a Redis db; ``close()`` undoes all."""
 
@@ -190,24 +222,8 @@ class TradingSystem:
         data = self.work / "data"
         data.mkdir(parents=True, exist_ok=True)
         self.apps = ProcessGroup(self.work / "logs", env)
-        worker = self.apps.start(
-            f"worker-{tag}",
-            "-m",
-            "celery",
-            "-A",
-            "stock_manager",
-            "worker",
-            "-l",
-            "info",
-            "-n",
-            f"bench-{uuid.uuid4().hex[:6]}@%h",
-            "-c",
-            str(concurrency),
-            "-I",
-            "benchmarks._noop",
-            "--without-mingle",
-            "--without-gossip",
-            cwd=data,
+        worker = start_worker(
+            self.apps, f"worker-{tag}", f"bench-{uuid.uuid4().hex[:6]}@%h", concurrency, cwd=data
         )
         stream = self.apps.start(f"stream-{tag}", "-m", "stock_manager", "stream", cwd=data)
         wait_for(lambda: _log_has(worker, " ready."), 60, "the worker to be ready", 0.1)

@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks._noop import NOOP_TASK
 from benchmarks._report import percentile, print_load, report, spread
-from benchmarks._system import REPO, wait_for
+from benchmarks._system import REPO, start_worker, wait_for
 from stock_manager.demo.plan import CLEARED
 from stock_manager.demo.processes import Child, ProcessGroup
 
@@ -76,28 +76,9 @@ def producer(env: dict[str, str]) -> Any:
     return app
 
 
-def start_worker(group: ProcessGroup, name: str) -> Child:
-    worker = group.start(
-        name,
-        "-m",
-        "celery",
-        "-A",
-        "stock_manager",
-        "worker",
-        "-l",
-        "info",
-        "-Q",
-        QUEUE,
-        "-c",
-        "1",
-        "-n",
-        f"{name}-{uuid.uuid4().hex[:6]}@%h",
-        "-I",
-        "benchmarks._noop",
-        "--without-mingle",
-        "--without-gossip",
-    )
-    return worker
+def start_broker_worker(group: ProcessGroup, name: str) -> Child:
+    """One worker process on queue ``ticks``, as the system benchmarks start theirs."""
+    return start_worker(group, name, f"{name}-{uuid.uuid4().hex[:6]}@%h", 1, "-Q", QUEUE)
 
 
 def round_trip(app: Any, client: redis.Redis, key: str) -> float:
@@ -128,7 +109,7 @@ def main() -> None:
                 env = worker_env(work / name, args.redis, url)
                 group = ProcessGroup(work / "logs", env)
                 groups.append(group)
-                child = start_worker(group, f"worker-{name.lower()}")
+                child = start_broker_worker(group, f"worker-{name.lower()}")
                 wait_for(lambda c=child: _ready(c), 60, f"the {name} worker", 0.1)
                 apps[name] = producer(env)
             key = f"bench:brokers:{uuid.uuid4().hex[:6]}"

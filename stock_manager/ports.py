@@ -421,7 +421,7 @@ class CandleHistory(Protocol):
         """Today on the trading calendar: its minute candles are not final yet."""
         ...
 
-    def instrument(self, symbol: str) -> candles.Instrument | None:
+    def instrument(self, symbol: str) -> candles.RecordedInstrument | None:
         """Name, market and type of ``symbol``; None where the broker does not say (paper)."""
         ...
 
@@ -451,7 +451,7 @@ class CandleStore(Protocol):
 
     def minute_done(self, day: date, symbol: str) -> bool: ...
 
-    def save_instrument(self, instrument: candles.Instrument) -> None: ...
+    def save_instrument(self, instrument: candles.RecordedInstrument) -> None: ...
 
     def save_daily(
         self, symbol: str, start: date, end: date, candles: list[Candle], bases: dict[date, int]

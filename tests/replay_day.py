@@ -20,14 +20,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from stock_manager.adapters.market_data import MarketDataWriter
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    Instrument,
-    InstrumentType,
-    ListingMarket,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 DAY = date(2026, 3, 2)
 MINUTES = 25
@@ -75,7 +70,7 @@ def write_replay_day(root: Path) -> date:
     """Write the day into ``root`` (created if missing); return its date."""
     writer = MarketDataWriter(root)
     writer.write_instruments(
-        Instrument(s, NAMES[s], ListingMarket.KOSPI, InstrumentType.STOCK) for s in BARS
+        RecordedInstrument(s, NAMES[s], ListingMarket.KOSPI, InstrumentType.STOCK) for s in BARS
     )
     rows = []
     for symbol, bars in BARS.items():

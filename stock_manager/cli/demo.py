@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from stock_manager.cli.replay import parse_day, parse_time
+from stock_manager.cli.options import SEED, day_option, window_options, workspace_option
 from stock_manager.demo.plan import DemoOptions
 from stock_manager.demo.runner import Demo
 from stock_manager.replay.day import ReplayDataError, plan_replay
@@ -23,25 +23,16 @@ from stock_manager.replay.day import ReplayDataError, plan_replay
     help="Length of the simulated continuous session.",
 )
 @click.option("--symbols", type=int, default=30, show_default=True)
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("demo-out"),
-    show_default=True,
-    help="Workspace: database, logs, report.",
-)
+@SEED
+@workspace_option("demo-out", "database, logs, report")
 @click.option("--flower", is_flag=True, help="Also run Flower on http://127.0.0.1:5555.")
 @click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Replay a recorded day from this market-data directory instead of the random walk.",
 )
-@click.option(
-    "--date", "day", callback=parse_day, help="With --data: YYYY-MM-DD (default: latest)."
-)
-@click.option("--from", "start", callback=parse_time, help="With --data: window start, HH:MM.")
-@click.option("--to", "end", callback=parse_time, help="With --data: window end, HH:MM.")
+@day_option("With --data: YYYY-MM-DD (default: latest).")
+@window_options("With --data: window start, HH:MM.", "With --data: window end, HH:MM.")
 def demo(
     minutes: float,
     symbols: int,

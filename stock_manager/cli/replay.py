@@ -9,29 +9,17 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from stock_manager.cli.options import (
+    SEED,
+    Decorator,
+    day_option,
+    window_options,
+    workspace_option,
+)
 from stock_manager.demo.plan import DemoOptions
 from stock_manager.replay.compare import Tolerance
 from stock_manager.replay.day import ReplayDataError, plan_replay
 from stock_manager.replay.runner import Replay
-
-
-def parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"expected YYYY-MM-DD, got {value!r}") from exc
-
-
-def parse_time(ctx: click.Context, param: click.Parameter, value: str | None) -> time | None:
-    if value is None:
-        return None
-    try:
-        return time.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"expected HH:MM, got {value!r}") from exc
-
 
 DATA = click.option(
     "--data",
@@ -39,14 +27,19 @@ DATA = click.option(
     required=True,
     help="Market-data directory (docs/market-data.md).",
 )
-FROM = click.option("--from", "start", callback=parse_time, help="Window start, HH:MM KST.")
 DEFAULT = Tolerance()
-TO = click.option("--to", "end", callback=parse_time, help="Window end (exclusive), HH:MM KST.")
+
+
+def _tolerance(flag: str, kind: type, default: object, allows: str) -> Decorator:
+    """One of the comparison's tolerances; its default is ``replay.compare.Tolerance``'s."""
+    return click.option(
+        flag, type=kind, default=default, show_default=True, help=f"Tolerance: {allows}."
+    )
 
 
 @click.command()
 @DATA
-@click.option("--date", "day", callback=parse_day, required=True, help="YYYY-MM-DD.")
+@day_option("YYYY-MM-DD.", required=True)
 @click.option(
     "--speed",
     type=float,
@@ -54,37 +47,22 @@ TO = click.option("--to", "end", callback=parse_time, help="Window end (exclusiv
     show_default=True,
     help="Recorded minutes per real minute (30: a minute candle every 2 s).",
 )
-@FROM
-@TO
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=Path("replay-out"),
-    show_default=True,
-    help="Workspace: database, logs, report, comparison.json.",
-)
-@click.option(
+@window_options("Window start, HH:MM KST.", "Window end (exclusive), HH:MM KST.")
+@SEED
+@workspace_option("replay-out", "database, logs, report, comparison.json")
+@_tolerance(
     "--entry-minutes",
-    type=float,
-    default=DEFAULT.entry_minutes,
-    show_default=True,
-    help="Tolerance: paired entries/exits at most this many recorded minutes apart.",
+    float,
+    DEFAULT.entry_minutes,
+    "paired entries/exits at most this many recorded minutes apart",
 )
-@click.option(
+@_tolerance(
     "--price-pct",
-    type=str,
-    default=str(DEFAULT.price_pct),
-    show_default=True,
-    help="Tolerance: paired average prices at most this many percent apart.",
+    str,
+    str(DEFAULT.price_pct),
+    "paired average prices at most this many percent apart",
 )
-@click.option(
-    "--unpaired",
-    type=int,
-    default=DEFAULT.unpaired,
-    show_default=True,
-    help="Tolerance: trades allowed without a partner.",
-)
+@_tolerance("--unpaired", int, DEFAULT.unpaired, "trades allowed without a partner")
 def replay(
     data: Path,
     day: date,

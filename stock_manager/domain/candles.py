@@ -6,9 +6,11 @@ candle's day at 00:00 KST). It is the type the strategies read (``MarketView.can
 KIS adapter returns and the market-data files hold (``docs/market-data.md``), so a strategy
 sees the same values live, in a backtest and in a replay.
 
-An :class:`Instrument` is what KRX rules need to know about a symbol: its market (KOSPI /
-KOSDAQ: tax), its type (stock / ETF / ETN: tax and fees) and each day's base price (기준가),
-from which the day's price limits follow (``shared/reference/krx.md`` §3).
+A :class:`RecordedInstrument` is what KRX rules need to know about a recorded symbol: its
+market (KOSPI / KOSDAQ: tax), its type (stock / ETF / ETN: tax and fees) and each day's base
+price (기준가), from which the day's price limits follow (``shared/reference/krx.md`` §3). It
+is not the broker's :class:`~stock_manager.domain.instruments.Instrument` (what a symbol is
+now, for orders and costs): it is what the market-data files hold beside the candles.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from decimal import Decimal
 from enum import Enum
 
 from stock_manager.domain.errors import DomainError
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.domain.krx import DEFAULT_LIMIT_RATE, PriceLimits, price_limits
 
 
@@ -34,13 +37,6 @@ class UnknownBasePrice(DomainError):
 class CandleInterval(Enum):
     MINUTE = "minute"
     DAY = "day"
-
-
-class ListingMarket(Enum):
-    """The KRX market a symbol is listed on."""
-
-    KOSPI = "KOSPI"
-    KOSDAQ = "KOSDAQ"
 
 
 class InstrumentType(Enum):
@@ -84,7 +80,7 @@ def check_candle(candle: Candle) -> Candle:
 
 
 @dataclass(frozen=True, slots=True)
-class Instrument:
+class RecordedInstrument:
     """A listed symbol and its base price (기준가, won) for each recorded day.
 
     ``leverage`` multiplies the ±30 % limit width for leveraged ETFs (2x → ±60 %, krx.md §3);

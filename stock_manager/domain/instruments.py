@@ -27,6 +27,8 @@ class InstrumentKind(Enum):
 
 
 class ListingMarket(Enum):
+    """The KRX market a symbol is listed on (the broker's and the recorded data's alike)."""
+
     KOSPI = "KOSPI"
     KOSDAQ = "KOSDAQ"
 

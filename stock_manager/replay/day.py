@@ -15,8 +15,9 @@ from pathlib import Path
 
 from stock_manager.adapters.market_data import MarketDataError, MarketDataReader
 from stock_manager.demo.plan import ReplayPlan
-from stock_manager.domain.candles import Candle, Instrument, InstrumentType, ListingMarket
+from stock_manager.domain.candles import Candle, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.sim.recorded import MinuteBar, RecordedDay, RecordedSymbol
 from stock_manager.sim.universe import Instrument as SimInstrument
 from stock_manager.sim.universe import Market, SymbolSpec
@@ -43,7 +44,7 @@ class ReplayDay:
     opens_at: datetime
     minutes: int
     candles: dict[str, list[Candle]]  # by symbol, oldest first, as recorded
-    instruments: dict[str, Instrument]
+    instruments: dict[str, RecordedInstrument]
 
     @property
     def closes_at(self) -> datetime:

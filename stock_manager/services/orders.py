@@ -1,15 +1,15 @@
 """Sending orders: entry, exit and cancel, each under the symbol's lease.
 
 The sequence never changes: (1) under the lease, move the symbol and write the order as
-NEW with its idempotency key, and commit; (2) renew the lease (which proves nobody else has
-touched the symbol since); (3) send; (4) write what the broker said. A send whose fate is
-unknown leaves the order UNKNOWN for the resolver: it is never resent blindly.
+NEW with its idempotency key, and commit (``services/intents.py``); (2) renew the lease
+(which proves nobody else has touched the symbol since); (3) send; (4) write what the broker
+said. A send whose fate is unknown leaves the order UNKNOWN for the resolver: it is never
+resent blindly.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -31,16 +31,17 @@ from stock_manager.domain.orders import (
     OrderType,
     Side,
 )
-from stock_manager.domain.risk import Cap, EntryProposal, Refusal
-from stock_manager.domain.trade import SymbolEvent, SymbolState, SymbolTrade
+from stock_manager.domain.risk import Cap, Refusal
+from stock_manager.domain.trade import SymbolTrade
 from stock_manager.domain.trading_state import after_refusal
-from stock_manager.ports import Lane, UnitOfWork, using_lane
-from stock_manager.services.admission import Pricing, admit
+from stock_manager.ports import Lane, using_lane
+from stock_manager.services.admission import Pricing
 from stock_manager.services.clearing import Clearance, cancel_under_lease, clear_the_way
 from stock_manager.services.context import ServiceContext
 from stock_manager.services.instruments import instrument_of
+from stock_manager.services.intents import Refused, open_in
 from stock_manager.services.leasing import HeldLease, LeaseLost, symbol_lease
-from stock_manager.services.ledger import Writer, change_order, open_order
+from stock_manager.services.ledger import change_order
 from stock_manager.services.resolver import Resolution, follow_up, resolve_under_lease
 from stock_manager.services.writes import send_notices, writer
 
@@ -70,14 +71,6 @@ class SendResult:
         if self.refusals:
             return f"refused [{','.join(r.cap.value for r in self.refusals)}]"
         return self.outcome.value
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """Why an order may not be opened now; ``refusals`` name the caps an entry broke."""
-
-    detail: str
-    refusals: tuple[Refusal, ...] = ()
 
 
 def enter(
@@ -184,107 +177,13 @@ def _open(
     w = writer(ctx, lease)
     with ctx.uow as uow:
         trade = uow.symbols.get(symbol) or SymbolTrade(symbol)
-        opened = open_priced_in(
-            uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, pricing, {}
+        opened = open_in(
+            uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, pricing
         )
         if isinstance(opened, Refused):
             return SendResult(Outcome.SKIPPED, detail=opened.detail, refusals=opened.refusals)
         uow.commit()
     return opened
-
-
-def open_in(
-    uow: UnitOfWork,
-    w: Writer,
-    ctx: ServiceContext,
-    trade: SymbolTrade,
-    side: Side,
-    quantity: int,
-    price: int,
-    order_type: OrderType,
-    purpose: OrderPurpose,
-    note: str,
-    **changes: object,
-) -> Order | Refused:
-    """Inside an open unit of work and under the symbol's lease: write the intent and move
-    the symbol, or return why not. A sell is for everything held; a buy is admitted at its
-    limit price (see :func:`open_priced_in`). ``changes`` ride along on the symbol's row (a
-    mark taken in the same transaction)."""
-    return open_priced_in(
-        uow, w, ctx, trade, side, quantity, price, order_type, purpose, note, None, changes
-    )
-
-
-def open_priced_in(
-    uow: UnitOfWork,
-    w: Writer,
-    ctx: ServiceContext,
-    trade: SymbolTrade,
-    side: Side,
-    quantity: int,
-    price: int,
-    order_type: OrderType,
-    purpose: OrderPurpose,
-    note: str,
-    pricing: Pricing | None,
-    changes: dict[str, object],
-) -> Order | Refused:
-    """:func:`open_in`, a buy priced by ``pricing``: it is admitted (``admission.admit``:
-    every cap, under the day's lock) before its intent is written in the same transaction."""
-    today = uow.orders.find(day=kst_date(w.at), symbol=trade.symbol)
-    refusal = _refusal(uow, w, trade, today, side, order_type, ctx)
-    if refusal:
-        return Refused(refusal)
-    buying = side is Side.BUY
-    reserve = 0
-    if buying:
-        pricing = pricing or Pricing.at_limit(order_type, price)
-        proposal = EntryProposal(trade.symbol, quantity, price, order_type)
-        refusals = admit(uow, ctx, w.at, proposal, pricing)
-        if refusals:
-            return Refused("; ".join(str(r) for r in refusals), tuple(refusals))
-        reserve = pricing.reserve_price
-    event = SymbolEvent.BUY_SIGNAL if buying else SymbolEvent.EXIT_SIGNAL
-    changes.update({"strategy": note} if buying else {"note": note})
-    _, order = open_order(
-        uow,
-        w,
-        trade,
-        event,
-        side,
-        quantity if buying else trade.quantity,
-        price,
-        order_type,
-        purpose,
-        today,
-        reserve,
-        **changes,
-    )
-    return order
-
-
-def _refusal(
-    uow: UnitOfWork,
-    w: Writer,
-    trade: SymbolTrade,
-    today: Sequence[Order],
-    side: Side,
-    order_type: OrderType,
-    ctx: ServiceContext,
-) -> str:
-    """Why this order may not be opened now, or ``""``: what concerns the symbol alone.
-    A buy's market state, order type and caps are admission's (``admission.admit``)."""
-    if side is Side.SELL and order_type not in ctx.policy.order_types:
-        return f"order type {order_type.name} is not available in this environment"
-    if any(o.status.may_be_live for o in today):
-        return f"{trade.symbol} has an order that may be live"
-    if side is Side.BUY:
-        if trade.state is not SymbolState.FLAT:
-            return f"{trade.symbol} is {trade.state.value}, not FLAT"
-        return ""
-    if trade.state not in (SymbolState.HOLDING, SymbolState.QUARANTINED) or trade.quantity <= 0:
-        return f"{trade.symbol} holds nothing to sell ({trade.state.value})"
-    return ""
 
 
 def send_opened(ctx: ServiceContext, lease: HeldLease, order: Order, lane: Lane) -> SendResult:

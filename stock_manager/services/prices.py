@@ -27,16 +27,11 @@ from stock_manager.services.context import ServiceContext, TradingPolicy
 from stock_manager.services.exit_orders import ExitChoice, choose_exit, learn_band
 from stock_manager.services.exposure import read_book
 from stock_manager.services.external import EXTERNAL_STRATEGY
+from stock_manager.services.intents import open_in
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import HeldLease, symbol_lease
 from stock_manager.services.ledger import Writer, save_symbol
-from stock_manager.services.orders import (
-    Outcome,
-    SendResult,
-    exit_position,
-    open_in,
-    send_opened,
-)
+from stock_manager.services.orders import Outcome, SendResult, exit_position, send_opened
 from stock_manager.services.writes import writer
 
 log = logging.getLogger(__name__)
@@ -259,7 +254,7 @@ def _open_exit(
         choice.order.order_type,
         _purpose(plan),
         f"{plan.reason.value} {plan.detail}".strip(),
-        **mark,
+        changes=mark,
     )
     return opened if isinstance(opened, Order) else None
 

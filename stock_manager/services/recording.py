@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from stock_manager.domain.broker import BrokerError
-from stock_manager.domain.candles import Instrument, InstrumentType, ListingMarket
+from stock_manager.domain.candles import InstrumentType, RecordedInstrument
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.ports import CandleHistory, CandleStore
 
 log = logging.getLogger("stock_manager.recording")
@@ -100,7 +101,7 @@ class CandleRecorder:
                 f"{symbol}: the broker does not say its market and type (paper?); "
                 "recorded as a KOSPI stock"
             )
-            found = Instrument(symbol, "", ListingMarket.KOSPI, InstrumentType.STOCK)
+            found = RecordedInstrument(symbol, "", ListingMarket.KOSPI, InstrumentType.STOCK)
         self.store.save_instrument(found)
         self._step(Step("instrument", symbol, None, skipped=False))
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +25,7 @@ from celery import Celery
 from stock_manager.celery_config import build_celery_config
 from stock_manager.config import get_settings
 from tests.integration.ledger.stack import Stack, wait_for
+from tests.integration.ledger.worker_process import LedgerWorker
 
 MAX_POSITIONS = 3
 PER_SYMBOL = 1_200_000
@@ -45,40 +43,7 @@ def stack_settings() -> dict[str, str]:
     }
 
 
-class Worker:
-    def __init__(self, stack: Stack, log: Path) -> None:
-        self.name = f"admit-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-        self.log = log
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "tests.integration.ledger.worker_app",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            "trading",
-            "-n",
-            self.name,
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "info",
-        ]
-        with log.open("wb") as sink:
-            self.process = subprocess.Popen(
-                command,
-                env=stack.env,
-                cwd=log.parent,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
+class Worker(LedgerWorker):
     def ready(self) -> bool:
         return " ready." in self.output()
 
@@ -99,7 +64,7 @@ class Worker:
 
 @pytest.fixture
 def workers(stack: Stack, tmp_path: Path) -> Iterator[list[Worker]]:
-    started = [Worker(stack, tmp_path / f"worker{i}.log") for i in range(WORKERS)]
+    started = [Worker(stack, tmp_path / f"worker{i}.log", "admit") for i in range(WORKERS)]
     try:
         wait_for(lambda: all(w.ready() for w in started), timeout=40, what="three workers ready")
         yield started

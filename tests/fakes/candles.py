@@ -6,14 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from stock_manager.domain.broker import BrokerError
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    Instrument,
-    InstrumentType,
-    ListingMarket,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 
 class NotOffered(BrokerError):
@@ -32,11 +27,13 @@ class FakeHistory:
     def today(self) -> date:
         return self.today_is
 
-    def instrument(self, symbol: str) -> Instrument | None:
+    def instrument(self, symbol: str) -> RecordedInstrument | None:
         self.calls.append(("instrument", symbol, None))
         if not self.instruments_known:
             return None
-        return Instrument(symbol, f"name {symbol}", ListingMarket.KOSDAQ, InstrumentType.ETF)
+        return RecordedInstrument(
+            symbol, f"name {symbol}", ListingMarket.KOSDAQ, InstrumentType.ETF
+        )
 
     def daily_history(
         self, symbol: str, start: date, end: date
@@ -73,7 +70,7 @@ class FakeHistory:
 
 @dataclass
 class MemoryCandleStore:
-    instruments: dict[str, Instrument] = field(default_factory=dict)
+    instruments: dict[str, RecordedInstrument] = field(default_factory=dict)
     daily: dict[str, list[Candle]] = field(default_factory=dict)
     spans: dict[str, tuple[date, date]] = field(default_factory=dict)
     minutes: dict[tuple[date, str], list[Candle]] = field(default_factory=dict)
@@ -93,7 +90,7 @@ class MemoryCandleStore:
     def minute_done(self, day: date, symbol: str) -> bool:
         return (day, symbol) in self.done
 
-    def save_instrument(self, instrument: Instrument) -> None:
+    def save_instrument(self, instrument: RecordedInstrument) -> None:
         self.instruments[instrument.symbol] = instrument
 
     def save_daily(

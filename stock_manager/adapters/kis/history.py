@@ -18,8 +18,9 @@ from stock_manager.adapters.kis import mapping, trids
 from stock_manager.adapters.kis.errors import KISIncompleteRead, KISNotSupported
 from stock_manager.adapters.kis.parsing import parse_date
 from stock_manager.adapters.kis.rest import MARKET, KisRestClient
-from stock_manager.domain.candles import Candle, Instrument, InstrumentType, ListingMarket
+from stock_manager.domain.candles import Candle, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 SESSION_OPEN = time(9, 0)
 LAST_CANDLE = time(15, 30)  # the closing call's candle; after-hours sessions are not recorded
@@ -37,7 +38,7 @@ class KisCandleHistory:
     def today(self) -> date:
         return self.rest.today()
 
-    def instrument(self, symbol: str) -> Instrument | None:
+    def instrument(self, symbol: str) -> RecordedInstrument | None:
         params = {"PRDT_TYPE_CD": "300", "PDNO": symbol}
         try:
             reply = self.rest.http.request(trids.STOCK_INFO, params=params)
@@ -47,7 +48,7 @@ class KisCandleHistory:
         market = MARKETS.get(out.text("mket_id_cd"))
         if market is None:
             return None
-        return Instrument(
+        return RecordedInstrument(
             symbol=symbol,
             name=out.text("prdt_abrv_name") or out.text("prdt_name"),
             market=market,

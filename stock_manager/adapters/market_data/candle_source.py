@@ -9,21 +9,21 @@ from functools import cached_property
 from pathlib import Path
 
 from stock_manager.adapters.market_data.reader import MarketDataReader
-from stock_manager.domain.candles import Candle, Instrument, UnknownBasePrice
+from stock_manager.domain.candles import Candle, RecordedInstrument, UnknownBasePrice
 from stock_manager.domain.instruments import InstrumentKind
 from stock_manager.domain.krx import DEFAULT_LIMIT_RATE, PriceLimits, price_limits
 
 
 class ParquetCandles:
     """Reads one day at a time (``minute/<day>.parquet``); limits from each instrument's
-    recorded base price and leverage (``Instrument.limits``)."""
+    recorded base price and leverage (``RecordedInstrument.limits``)."""
 
     def __init__(self, root: Path, symbols: Sequence[str] | None = None) -> None:
         self.reader = MarketDataReader(root)
         self.symbols = list(symbols) if symbols else None
 
     @cached_property
-    def _instruments(self) -> dict[str, Instrument]:
+    def _instruments(self) -> dict[str, RecordedInstrument]:
         return self.reader.instruments()
 
     def trading_days(self) -> Sequence[date]:

@@ -26,14 +26,9 @@ from stock_manager.adapters.market_data.schema import (
     instruments_path,
     minute_path,
 )
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    Instrument,
-    InstrumentType,
-    ListingMarket,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 
 class MarketDataReader:
@@ -59,19 +54,19 @@ class MarketDataReader:
             return []
         return sorted(date.fromisoformat(p.stem) for p in folder.glob("????-??-??.parquet"))
 
-    def instruments(self) -> dict[str, Instrument]:
+    def instruments(self) -> dict[str, RecordedInstrument]:
         """Every instrument with the base prices of its daily file, by symbol."""
         path = instruments_path(self.root)
         if not path.exists():
             return {}
-        found: dict[str, Instrument] = {}
+        found: dict[str, RecordedInstrument] = {}
         for row in _read(path, INSTRUMENTS).to_pylist():
             try:
                 market = ListingMarket(row["market"])
                 kind = InstrumentType(row["instrument_type"])
             except ValueError as exc:
                 raise MarketDataError(f"{path}: {row['symbol']}: {exc}") from exc
-            found[row["symbol"]] = Instrument(
+            found[row["symbol"]] = RecordedInstrument(
                 symbol=row["symbol"],
                 name=row["name"],
                 market=market,

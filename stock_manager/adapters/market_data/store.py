@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from stock_manager.adapters.market_data.manifest import Manifest
 from stock_manager.adapters.market_data.schema import daily_path
 from stock_manager.adapters.market_data.writer import MarketDataWriter
-from stock_manager.domain.candles import Candle, Instrument
+from stock_manager.domain.candles import Candle, RecordedInstrument
 
 
 class MarketDataStore:
@@ -43,7 +43,7 @@ class MarketDataStore:
     def minute_done(self, day: date, symbol: str) -> bool:
         return self.manifest.minute_done(day, symbol)
 
-    def save_instrument(self, instrument: Instrument) -> None:
+    def save_instrument(self, instrument: RecordedInstrument) -> None:
         self.writer.write_instruments([instrument])
         self.manifest.instruments.add(instrument.symbol)
         self.manifest.save(self.root)

@@ -24,14 +24,9 @@ from numpy.typing import NDArray
 from stock_manager.adapters.market_data.columns import DayCandles
 from stock_manager.adapters.market_data.manifest import Manifest
 from stock_manager.adapters.market_data.writer import MarketDataWriter
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    Instrument,
-    InstrumentType,
-    ListingMarket,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.domain.krx import TICK_TABLE, PriceLimits, price_limits, round_to_tick
 
 CONTINUOUS_MINUTES = 380  # 09:00 .. 15:19
@@ -110,10 +105,10 @@ def _walk(rng: np.random.Generator) -> _Walk:
     return _Walk(sigma, drift, float(rng.uniform(200, 5_000)))
 
 
-def _instrument(n: int, symbol: str) -> Instrument:
+def _instrument(n: int, symbol: str) -> RecordedInstrument:
     market = ListingMarket.KOSPI if n % 2 == 0 else ListingMarket.KOSDAQ
     kind = InstrumentType.ETF if n % 10 == 9 else InstrumentType.STOCK
-    return Instrument(symbol, f"합성{symbol}", market, kind)
+    return RecordedInstrument(symbol, f"합성{symbol}", market, kind)
 
 
 def _minutes(day: date) -> list[datetime]:

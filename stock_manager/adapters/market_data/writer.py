@@ -28,7 +28,7 @@ from stock_manager.adapters.market_data.schema import (
     minute_path,
     replace_atomically,
 )
-from stock_manager.domain.candles import Candle, Instrument, InvalidCandle, check_candle
+from stock_manager.domain.candles import Candle, InvalidCandle, RecordedInstrument, check_candle
 from stock_manager.domain.clock import KST
 
 COMPRESSION = "zstd"
@@ -55,7 +55,7 @@ class MarketDataWriter:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def write_instruments(self, instruments: Iterable[Instrument]) -> None:
+    def write_instruments(self, instruments: Iterable[RecordedInstrument]) -> None:
         """Add or replace instrument rows by symbol (base prices live in the daily files)."""
         rows = {i.symbol: i for i in instruments}
         for symbol in rows:

@@ -21,7 +21,8 @@ from stock_manager.adapters.kis.history import KisCandleHistory
 from stock_manager.adapters.market_data import MarketDataReader
 from stock_manager.adapters.market_data.store import MarketDataStore
 from stock_manager.cli.main import cli
-from stock_manager.domain.candles import Candle, InstrumentType, ListingMarket
+from stock_manager.domain.candles import Candle, InstrumentType
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.services.recording import CandleRecorder
 from tests.integration.kis.conftest import Client, Connect, StartSim
 

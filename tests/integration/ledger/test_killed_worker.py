@@ -12,9 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from stock_manager.services.reconcile import reconcile
 from stock_manager.services.sweep import sweep_locks
 from stock_manager.services.sync import sync_orders
 from tests.integration.ledger.stack import Stack, wait_for
+from tests.integration.ledger.worker_process import LedgerWorker
 
 SYMBOL = "005930"
 LEASE_TTL = 4.0
@@ -50,42 +48,13 @@ def stack_settings() -> dict[str, str]:
     }
 
 
-class Worker:
-    def __init__(self, stack: Stack, log: Path) -> None:
-        self.name = f"ledger-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-        self.log = log
-        with log.open("wb") as sink:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "tests.integration.ledger.worker_app",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    "trading",
-                    "-n",
-                    self.name,
-                    "--without-mingle",
-                    "--without-gossip",
-                    "-l",
-                    "info",
-                ],
-                env=stack.env,
-                cwd=log.parent,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
+class Worker(LedgerWorker):
     @property
     def worker_id(self) -> str:
         return f"{self.name}:{self.process.pid}"
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
+        return super().output()[-4000:]
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -95,7 +64,7 @@ class Worker:
 
 @pytest.fixture
 def worker(stack: Stack, tmp_path: Path) -> Iterator[Worker]:
-    started = Worker(stack, tmp_path / "worker.log")
+    started = Worker(stack, tmp_path / "worker.log", "ledger")
     try:
         yield started
     finally:

@@ -10,14 +10,14 @@ import pytest
 from stock_manager.domain.broker import Candle as BrokerCandle
 from stock_manager.domain.candles import (
     Candle,
-    Instrument,
     InstrumentType,
     InvalidCandle,
-    ListingMarket,
+    RecordedInstrument,
     UnknownBasePrice,
     check_candle,
 )
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 GOOD = Candle("005930", datetime(2026, 3, 2, 9, 0, tzinfo=KST), 100, 110, 95, 105, 7)
 
@@ -47,7 +47,7 @@ def test_a_bad_candle_raises(bad: Candle) -> None:
 
 def test_limits_follow_the_days_base_price_and_leverage() -> None:
     day = date(2026, 3, 2)
-    stock = Instrument(
+    stock = RecordedInstrument(
         "005930", "삼성전자", ListingMarket.KOSPI, InstrumentType.STOCK, {day: 9_980}
     )
     assert (stock.limits(day).upper, stock.limits(day).lower) == (12_970, 6_990)

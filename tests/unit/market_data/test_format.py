@@ -15,14 +15,9 @@ from stock_manager.adapters.market_data import (
     MarketDataReader,
     MarketDataWriter,
 )
-from stock_manager.domain.candles import (
-    Candle,
-    CandleInterval,
-    Instrument,
-    InstrumentType,
-    ListingMarket,
-)
+from stock_manager.domain.candles import Candle, CandleInterval, InstrumentType, RecordedInstrument
 from stock_manager.domain.clock import KST
+from stock_manager.domain.instruments import ListingMarket
 
 DAY = date(2026, 3, 2)
 OPEN = datetime(2026, 3, 2, 9, 0, tzinfo=KST)
@@ -75,10 +70,10 @@ def test_rewriting_a_symbol_replaces_only_its_rows(tmp_path: Path) -> None:
 
 def test_instruments_carry_the_daily_base_prices(tmp_path: Path) -> None:
     writer = MarketDataWriter(tmp_path)
-    samsung = Instrument("005930", "삼성전자", ListingMarket.KOSPI, InstrumentType.STOCK)
+    samsung = RecordedInstrument("005930", "삼성전자", ListingMarket.KOSPI, InstrumentType.STOCK)
     writer.write_instruments([samsung])
     writer.write_instruments(
-        [Instrument("069500", "KODEX 200", ListingMarket.KOSPI, InstrumentType.ETF)]
+        [RecordedInstrument("069500", "KODEX 200", ListingMarket.KOSPI, InstrumentType.ETF)]
     )
     daily = [
         Candle(

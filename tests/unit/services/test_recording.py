@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from stock_manager.domain.candles import InstrumentType, ListingMarket
+from stock_manager.domain.candles import InstrumentType
+from stock_manager.domain.instruments import ListingMarket
 from stock_manager.services.recording import CandleRecorder, Step
 from tests.fakes.candles import FakeHistory, MemoryCandleStore
 
