@@ -42,17 +42,21 @@ NOTABLE_WAIT = 1.0  # seconds: a wait this long is logged (what for, how long)
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
-if #dead > 0 then
-  redis.call('ZREM', KEYS[2], unpack(dead))
-  redis.call('ZREM', KEYS[3], unpack(dead))
+local top = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if #top > 0 then
+  -- waiters whose heartbeat ran out (a process that died waiting) stop holding the queue
+  local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+  if #dead > 0 then
+    redis.call('ZREM', KEYS[2], unpack(dead))
+    redis.call('ZREM', KEYS[3], unpack(dead))
+    top = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  end
 end
 local lane = tonumber(ARGV[2])
 local interval = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local wait = tat - tonumber(ARGV[4]) - now
-local top = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local outranked = #top > 0 and top[1] ~= ARGV[1] and tonumber(top[2]) < lane
 if outranked or wait > 0 then
   if outranked then wait = math.max(wait, 0) + interval end
@@ -63,8 +67,10 @@ if outranked or wait > 0 then
   return math.max(1, math.ceil(wait * 1000))
 end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(tat + interval - now) + 1000)
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
+if #top > 0 then  -- no queue, nothing of ours in it: the common case is four calls
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
 return 0
 """
 # KEYS: tat   ARGV: penalty_ms  -- nobody is granted before now + penalty
