@@ -155,10 +155,12 @@ def on_tick(
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:
             return None  # whoever holds it is acting on the symbol; the next tick follows
-        choice: ExitChoice | None = None
+        # the record's state prices the exit without I/O: the intent is written in one pass
+        told = seen is not None and seen.halted is not None
+        choice: ExitChoice | None = choose_exit(ctx, symbol, seen, price) if told else None
         acted = _act_on_tick(ctx, lease, price, high, choice)
         if acted.unpriced is not None:  # due: price it for the symbol's state, then write it
-            choice = choose_exit(ctx, symbol, seen, price)
+            choice = choice or choose_exit(ctx, symbol, seen, price)
             if choice.order is None:
                 log.warning("%s exit held: %s accepts no order", symbol, choice.state.value)
                 return None
