@@ -34,8 +34,9 @@ def on_tick(
     hour_code: str = "",
     halted: bool | None = None,
     band: list[int] | None = None,
+    exit_due: bool = False,
 ) -> str:
     """A trade print from the stream: evaluate exits for the symbol and sell at once."""
-    checked = task_args.tick(symbol, price, volume, at, high, hour_code, halted, band)
-    result = prices.on_tick(context(), checked.symbol, checked.price, checked.high, checked.seen)
+    t = task_args.tick(symbol, price, volume, at, high, hour_code, halted, band, exit_due)
+    result = prices.on_tick(context(), t.symbol, t.price, t.high, t.seen, t.exit_due)
     return result.outcome.value if result else "none"

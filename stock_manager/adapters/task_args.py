@@ -58,6 +58,7 @@ class TickArgs(NamedTuple):
     at: datetime | None
     high: int = 0  # the highest price the stream forwarded since the symbol's last task
     seen: TickState | None = None  # the record's trading state and the stream's band
+    exit_due: bool = False  # the stream judged it an exit: skip the lease-free pre-read
 
 
 def entry(
@@ -119,11 +120,13 @@ def tick(
     hour_code: Any = "",
     halted: Any = None,
     band: Any = None,
+    exit_due: Any = False,
 ) -> TickArgs:
     """``tasks.prices.on_tick``: a symbol, a positive price, a volume, an aware ISO time, the
     highest price forwarded since the last tick task (0: none); optionally the record's
     ``hour_code`` (one letter or digit) and ``halted`` (a bool), and the day's ``band``
-    ``[base, upper, lower]`` (won, ``0 < lower <= base <= upper``)."""
+    ``[base, upper, lower]`` (won, ``0 < lower <= base <= upper``), and ``exit_due`` (the
+    stream judged the tick an exit; the worker judges again under the lease)."""
     problems = [
         _symbol_problem(symbol),
         _int_problem("price", price, 1, MAX_PRICE),
@@ -132,6 +135,7 @@ def tick(
         _pattern_problem("hour_code", hour_code, HOUR_CODE),
         None if halted is None or isinstance(halted, bool) else "halted must be true or false",
         _band_problem(band),
+        None if isinstance(exit_due, bool) else "exit_due must be true or false",
     ]
     when = None if at is None else _aware(at)
     if at is not None and when is None:
@@ -139,7 +143,7 @@ def tick(
     _raise_if("tasks.prices.on_tick", [p for p in problems if p])
     limits = None if band is None else PriceLimits(*band)
     seen = None if halted is None and limits is None else TickState(hour_code, halted, limits)
-    return TickArgs(symbol, price, volume, when, high, seen)
+    return TickArgs(symbol, price, volume, when, high, seen, exit_due)
 
 
 def _band_problem(band: Any) -> str | None:

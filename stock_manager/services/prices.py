@@ -128,7 +128,12 @@ def _mark_all(ctx: ServiceContext, priced: dict[str, int]) -> int:
 
 
 def on_tick(
-    ctx: ServiceContext, symbol: str, price: int, high: int = 0, seen: TickState | None = None
+    ctx: ServiceContext,
+    symbol: str,
+    price: int,
+    high: int = 0,
+    seen: TickState | None = None,
+    exit_due: bool = False,
 ) -> SendResult | None:
     """The stream's fast path: judge the exit at this price and, if one is due, mark, write
     the intent and send it under the symbol's lease, with one commit before the sell.
@@ -147,10 +152,12 @@ def on_tick(
     judged here. An impossible price (outside the day's band, not positive, off the grid)
     is dropped before anything (``sane_tick``); the exit's order type follows the symbol's
     trading state (``exit_orders.choose_exit``): the state the tick's record gave
-    (``seen``) where it gave one, so a crossing reads no quote on its way to the sell."""
+    (``seen``) where it gave one, so a crossing reads no quote on its way to the sell. A
+    tick the stream judged an exit (``exit_due``) skips the lease-free read: it is judged
+    under the lease anyway, and a stale judgement there only costs that judgement."""
     if not sane_tick(ctx, symbol, price, seen):
         return None
-    if not _exit_due_or_marked(ctx, symbol, price, high):
+    if not exit_due and not _exit_due_or_marked(ctx, symbol, price, high):
         return None
     with symbol_lease(ctx, symbol, wait=TICK_LEASE_WAIT) as lease:
         if lease is None:

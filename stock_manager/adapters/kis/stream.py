@@ -238,7 +238,7 @@ class Forwarder:
             self.last_price[symbol], self.last_sent[symbol] = tick.price, loop.time()
 
     async def _now(self, tick: Tick) -> None:
-        if await self._send_tick(tick):
+        if await self._send_tick(tick, exit_due=True):
             self.hurried += 1
             now = asyncio.get_running_loop().time()
             self.last_price[tick.symbol], self.last_sent[tick.symbol] = tick.price, now
@@ -250,10 +250,13 @@ class Forwarder:
             high, since = 0, now
         self.highs[tick.symbol] = (max(high, tick.price), since)
 
-    async def _send_tick(self, tick: Tick) -> bool:
+    async def _send_tick(self, tick: Tick, exit_due: bool = False) -> bool:
         high = self.highs.pop(tick.symbol, (0, 0.0))
         band = self.band(tick) if self.band is not None else None
-        if await self._send(TICK_TASK, tick_kwargs(tick, high[0], band), TICK_QUEUE):
+        kwargs = tick_kwargs(tick, high[0], band)
+        if exit_due:
+            kwargs["exit_due"] = True  # the worker goes straight for the lease
+        if await self._send(TICK_TASK, kwargs, TICK_QUEUE):
             return True
         self.highs.setdefault(tick.symbol, high)  # not sent: the next send carries it
         return False

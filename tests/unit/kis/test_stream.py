@@ -276,6 +276,8 @@ def test_an_exit_crossing_tick_is_forwarded_at_once_right_after_another_tick() -
     capture = Capture()
     paced_by(capture, tick(10_300), tick(9_600))  # a new high, then through the stop
     assert sent_prices(capture) == [10_300, 9_600]  # the stop did not wait 10 s for its turn
+    # the exit says so, so the worker goes straight for the lease; the new high does not
+    assert [k.get("exit_due", False) for _, k, _ in capture.sent] == [False, True]
 
 
 def test_an_exit_tick_replaces_a_paced_price_and_more_exits_are_paced_again() -> None:

@@ -152,7 +152,7 @@ def test_what_the_stream_sends_passes_the_checks() -> None:
 
     at = datetime(2026, 11, 20, 10, 0, 1, tzinfo=KST)
     tick = Tick("005930", 71_500, 3, 1_234_567, at)
-    assert checked.tick(**tick_kwargs(tick)) == ("005930", 71_500, 3, at, 71_500, None)
+    assert checked.tick(**tick_kwargs(tick)) == ("005930", 71_500, 3, at, 71_500, None, False)
     band = PriceLimits(70_000, 91_000, 49_000)
     vi = replace(tick, hour_code="C", halted=False)
     seen = checked.tick(**tick_kwargs(vi, 72_000, band)).seen
@@ -170,6 +170,7 @@ def test_what_the_stream_sends_passes_the_checks() -> None:
         {"halted": "N"},
         {"hour_code": "VI"},
         {"hour_code": 3},
+        {"exit_due": "yes"},
     ],
 )
 def test_a_ticks_state_and_band_are_checked(extra: dict[str, object]) -> None:
