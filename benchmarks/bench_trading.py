@@ -57,6 +57,7 @@ from stock_manager import bootstrap
 from stock_manager.adapters.kis.stream import TICK_EXPIRES, TICK_QUEUE, CelerySender
 from stock_manager.domain.krx import Rounding, round_to_tick
 from stock_manager.domain.trade import SymbolState
+from stock_manager.services import market
 from stock_manager.services.reconcile import reconcile
 
 STOP_GOAL, LIQUIDATION_GOAL = 3.0, 1.10
@@ -546,6 +547,8 @@ def enter_all(system: TradingSystem, positions: int) -> dict[str, Any]:
     )
     from stock_manager.celery_app import app
 
+    ctx = bootstrap.container().context()
+    market.advance(ctx.uow, ctx.calendar, ctx.clock)  # beat's job: the session is open
     pool = listing(system)[:positions]
     symbols = [s["symbol"] for s in pool]
     time.sleep(2.0)  # the worker's start-up work settles

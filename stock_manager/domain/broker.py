@@ -110,6 +110,10 @@ class OrderBook:
     asks: tuple[BookLevel, ...]  # best (lowest) first
     bids: tuple[BookLevel, ...]  # best (highest) first
     at: datetime | None = None
+    # from the same reply's summary (output2), 0 / "" where it said nothing
+    last: int = 0  # stck_prpr
+    base_price: int = 0  # stck_sdpr: the day's limits follow from it
+    vi_code: str = ""  # vi_cls_code, as in a quote
 
     @property
     def best_ask(self) -> int | None:

@@ -12,9 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from stock_manager.domain.broker import BrokerError, Quote
+from stock_manager.domain.broker import BrokerError, OrderBook, Quote
 from stock_manager.domain.clock import kst_date
-from stock_manager.domain.krx import PriceLimits
+from stock_manager.domain.instruments import Instrument
+from stock_manager.domain.krx import PriceLimits, instrument_limits
 from stock_manager.domain.trading_state import (
     ExitOrder,
     StateSignals,
@@ -47,6 +48,37 @@ def learn_band(ctx: ServiceContext, quote: Quote, now: datetime) -> None:
 def in_closing_call(ctx: ServiceContext, now: datetime) -> bool:
     session = ctx.calendar.session(kst_date(now))
     return session is not None and session.continuous_ends_at <= now < session.auction_ends_at
+
+
+def book_band(ctx: ServiceContext, symbol: str, book: OrderBook) -> PriceLimits | None:
+    """The day's band of ``symbol``: known already, or KRX's limits for the book's base
+    price and the stored instrument (krx.md §3), learned for the day; ``None`` without."""
+    day = kst_date(ctx.clock.now())
+    known = ctx.sanity.band(symbol, day)
+    if known is not None or book.base_price <= 0:
+        return known
+    with ctx.uow as uow:
+        stored = uow.instruments.get(symbol)
+    band = instrument_limits(book.base_price, stored[0] if stored else Instrument(symbol))
+    ctx.sanity.learn(symbol, day, band)
+    return band
+
+
+def choose_exit_from_book(ctx: ServiceContext, symbol: str, book: OrderBook) -> ExitChoice:
+    """The exit for the state an orderbook read says (its VI code and price, the clock for
+    the closing call), so a liquidation reads one list per symbol, not a quote as well. A
+    halt is not in the book: the broker refuses the sell, and the next round tries again."""
+    now = ctx.clock.now()
+    band = book_band(ctx, symbol, book)
+    signals = StateSignals(
+        vi_code=book.vi_code,
+        closing_call=in_closing_call(ctx, now),
+        price=book.last or (book.best_bid or 0),
+        band=band,
+    )
+    state = trading_state(signals)
+    order = exit_order(state, band, ctx.trading.exit_order_type, ctx.trading.auction_exit)
+    return ExitChoice(state, order)
 
 
 def choose_exit(

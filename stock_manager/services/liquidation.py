@@ -8,8 +8,9 @@ the broker's balance shows nothing held or the hard cut passes. One round:
 3. every symbol in play, each on its own (one symbol's error never stops another's exit),
    under its lease: its live orders are cleared (``clearing.clear_the_way``: UNKNOWN orders
    looked up, open buys cancelled, pending cancels sent again, a sell open longer than
-   ``escalate_after`` cancelled), then what it holds is sold: a marketable limit at the best
-   bid first, at market once a liquidation sell of the trade has been cancelled;
+   ``escalate_after`` cancelled), then what it holds is sold: a marketable limit a few
+   ticks below the best bid first (one orderbook read: its summary says a VI and the base
+   price), at market once a liquidation sell of the trade has been cancelled;
 4. when the ledger holds nothing, the broker's balance must agree before it counts as flat
    (a round with nothing in play confirms from reconcile's read: one read of each list).
 
@@ -39,7 +40,7 @@ from stock_manager.ports import Lane, Notice, using_lane
 from stock_manager.services import market
 from stock_manager.services.clearing import Clearance, clear_the_way
 from stock_manager.services.context import ServiceContext
-from stock_manager.services.exit_orders import choose_exit
+from stock_manager.services.exit_orders import choose_exit_from_book
 from stock_manager.services.isolation import guarded, per_symbol
 from stock_manager.services.leasing import symbol_lease
 from stock_manager.services.ledger import instrument_kind
@@ -181,13 +182,13 @@ def _sell_terms(ctx: ServiceContext, symbol: str, level: int) -> tuple[OrderType
     (or at the lower limit) the exit the state accepts instead: a frozen book's bid would
     miss the auction's price."""
     if level == 0:
-        choice = choose_exit(ctx, symbol)
+        with using_lane(Lane.LIQUIDATION):  # one read: the bids, and the state it says
+            book = ctx.broker.orderbook(symbol)
+        choice = choose_exit_from_book(ctx, symbol, book)
         if choice.order is not None and choice.state in _AUCTION_LIKE:
             return choice.order.order_type, choice.order.price
-        with using_lane(Lane.LIQUIDATION):
-            bid = ctx.broker.orderbook(symbol).best_bid
-        if bid:
-            return OrderType.LIMIT, _below_bid(ctx, symbol, bid)
+        if book.best_bid:
+            return OrderType.LIMIT, _below_bid(ctx, symbol, book.best_bid)
     return ctx.trading.liquidation.escalation_order_type, 0
 
 

@@ -179,8 +179,14 @@ class FakeBroker:
         return {s: self.quotes_by_symbol[s] for s in symbols if s in self.quotes_by_symbol}
 
     def orderbook(self, symbol: str) -> OrderBook:
+        """The book set, with the quote's price, base price and VI code as its summary
+        (KIS's output2 carries them from the same market state)."""
         self._enter("orderbook", symbol)
-        return self.books.get(symbol) or OrderBook(symbol, (), (), self.clock.now())
+        book = self.books.get(symbol) or OrderBook(symbol, (), (), self.clock.now())
+        quote = self.quotes_by_symbol.get(symbol)
+        if quote is None:
+            return book
+        return replace(book, last=quote.price, base_price=quote.base_price, vi_code=quote.vi_code)
 
     def minute_candles(self, symbol: str) -> list[Candle]:
         self._enter("minute_candles", symbol)

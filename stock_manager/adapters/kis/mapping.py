@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from stock_manager.adapters.kis.errors import KISRejectedError
+from stock_manager.adapters.kis.errors import KISRejectedError, KISValidationError
 from stock_manager.adapters.kis.parsing import Row, kst, parse_date, parse_time
 from stock_manager.domain.broker import (
     AccountBalance,
@@ -131,15 +131,31 @@ def _levels(out: Row, side: str) -> tuple[BookLevel, ...]:
     return tuple(level for level in levels if level.price > 0)
 
 
-def orderbook(symbol: str, out: Row, day: date) -> OrderBook:
-    """``inquire-asking-price-exp-ccn`` ``output1``."""
+def orderbook(symbol: str, out: Row, day: date, summary: Row | None = None) -> OrderBook:
+    """``inquire-asking-price-exp-ccn`` ``output1`` (the book) and ``output2`` (``summary``:
+    the price, the base price and the VI code, kis-api §4.3)."""
     hour = out.text("aspr_acpt_hour")
+    last, base, vi = _book_summary(summary)
     return OrderBook(
         symbol=symbol,
         asks=_levels(out, "askp"),
         bids=_levels(out, "bidp"),
         at=kst(day, parse_time(hour)) if hour else None,
+        last=last,
+        base_price=base,
+        vi_code=vi,
     )
+
+
+def _book_summary(summary: Row | None) -> tuple[int, int, str]:
+    """The summary's price, base price and VI code; a malformed summary says nothing (the
+    book itself still counts: a liquidation prices its sell from it)."""
+    if summary is None:
+        return 0, 0, ""
+    try:
+        return summary.num("stck_prpr"), summary.num("stck_sdpr"), summary.text("vi_cls_code")
+    except KISValidationError:
+        return 0, 0, ""
 
 
 def daily_candle(symbol: str, out: Row) -> Candle | None:

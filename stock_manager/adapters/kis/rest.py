@@ -95,7 +95,8 @@ class KisRestClient:
 
     def orderbook(self, symbol: str) -> OrderBook:
         reply = self.http.request(trids.ASKING_PRICE, params=_symbol(symbol))
-        return mapping.orderbook(symbol, reply.body.row("output1"), self.today())
+        body = reply.body
+        return mapping.orderbook(symbol, body.row("output1"), self.today(), body.row("output2"))
 
     def daily_candles(
         self, symbol: str, start: date, end: date, period: str = "D", adjusted: bool = True

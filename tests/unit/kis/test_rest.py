@@ -78,6 +78,19 @@ def test_orderbook_best_first_and_empty_levels_dropped(harness: Harness) -> None
     assert len(book.asks) == 9 and len(book.bids) == 10  # askp10 was "0"
     assert book.asks[0].quantity == 1000 and book.bids[-1].price == 70600
     assert book.at == datetime(2026, 11, 20, 9, 30, 15, tzinfo=KST)
+    # output2: what a liquidation prices its sell by, without a quote (issue 16)
+    assert (book.last, book.base_price, book.vi_code) == (71500, 71800, "N")
+
+
+def test_an_orderbook_with_a_malformed_summary_keeps_its_book() -> None:
+    from stock_manager.adapters.kis import mapping
+    from stock_manager.adapters.kis.parsing import Row
+
+    levels = Row({"bidp1": "71500", "bidp_rsqn1": "10"}, "output1")
+    summary = Row({"stck_prpr": "seventy", "vi_cls_code": "1"}, "output2")
+    book = mapping.orderbook("005930", levels, date(2026, 11, 20), summary)
+    assert book.best_bid == 71500
+    assert (book.last, book.base_price, book.vi_code) == (0, 0, "")
 
 
 def test_daily_candles_page_back_by_date_and_come_oldest_first(harness: Harness) -> None:

@@ -283,11 +283,11 @@ def test_liquidation_cancels_buys_sells_below_the_bid_and_confirms_flat(
     ticks: int, limit: int
 ) -> None:
     """The first sell is a limit ``limit_ticks`` under the best bid (10,000 here), never
-    under the day's lower limit (9,500 in this test's quote): it trades at the bids' own
+    under the day's lower limit (9,500 in this test's band): it trades at the bids' own
     prices, and a bid that slipped a tick or two still meets it (issue 16, item 3)."""
     world = make_world(liquidation=LiquidationPolicy(limit_ticks=ticks))
     holding(world)
-    world.broker.set_quote("005930", 10_000, lower_limit=9_500)
+    world.ctx.sanity.learn("005930", world.day, PriceLimits(10_000, 10_500, 9_500))
     world.broker.set_quote("000660", 100_000)
     enter_checked(world.ctx, EntryPlan("000660", 1, 100_000, OrderType.LIMIT, "s"))
     at_liquidation(world)
@@ -310,6 +310,18 @@ def test_liquidation_cancels_buys_sells_below_the_bid_and_confirms_flat(
     assert final.done
     assert final.flat
     assert world.symbol().state is SymbolState.FLAT
+
+
+def test_a_liquidation_sell_costs_one_orderbook_read_and_no_quote(world: World) -> None:
+    """The book's summary says the VI state and the base price: a quote as well was a third
+    request per symbol (306 for 100 positions against a floor of 206, issue 16 item 3)."""
+    holding(world)
+    at_liquidation(world)
+    world.broker.calls.clear()
+    liquidate_round(world.ctx, scheduled=True)
+    reads = [c for c, args in world.broker.calls if args[:1] == ("005930",)]
+    assert reads.count("orderbook") == 1
+    assert "quote" not in reads and "quotes" not in reads
 
 
 def test_the_confirming_round_reads_the_orders_and_the_balance_once_each(world: World) -> None:
