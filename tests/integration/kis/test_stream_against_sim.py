@@ -86,7 +86,10 @@ def test_the_stream_forwards_ticks_of_held_symbols_and_fill_notices(
     engine.dispose()
     ticks = capture.named("tasks.prices.on_tick")
     assert flat not in {t["symbol"] for t in ticks}
-    assert set(ticks[0]) == {"symbol", "price", "volume", "at", "high"}
+    # the record's trading state rides along (the simulator's records carry it), so an
+    # exit is priced without a quote; a forwarder built here knows no band to send
+    assert set(ticks[0]) == {"symbol", "price", "volume", "at", "high", "hour_code", "halted"}
+    assert ticks[0]["halted"] is False and ticks[0]["hour_code"] in ("0", "C")
     assert datetime.fromisoformat(ticks[0]["at"]).tzinfo is not None
     queues = {name: queue for name, _, queue in capture.sent}
     assert queues == {
