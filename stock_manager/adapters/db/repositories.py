@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, String, Table, bindparam, case, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Executable,
+    Row,
+    String,
+    Table,
+    bindparam,
+    case,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -82,12 +94,26 @@ _MARK_ONE = (
         ),
     )
 )
+# A symbol's CAS that never lowers a high a lease-free mark wrote meanwhile (``high``)
+_SYMBOL_CAS_RAISING = _SYMBOL_CAS.values(
+    high_water=case(
+        (SYMBOLS.c.high_water > bindparam("high"), SYMBOLS.c.high_water), else_=bindparam("high")
+    )
+)
 _ORDER = select(ORDERS).where(ORDERS.c.id == bindparam("key"))
-_ORDER_CAS = update(ORDERS).where(
-    ORDERS.c.id == bindparam("key"),
-    ORDERS.c.status == bindparam("was_status"),
-    ORDERS.c.filled_quantity == bindparam("was_filled"),
-    ORDERS.c.fence <= bindparam("new_fence"),
+_ORDER_CAS = (
+    update(ORDERS)
+    .where(
+        ORDERS.c.id == bindparam("key"),
+        ORDERS.c.status == bindparam("was_status"),
+        ORDERS.c.filled_quantity == bindparam("was_filled"),
+        ORDERS.c.fence <= bindparam("new_fence"),
+    )
+    .values(version=ORDERS.c.version + 1)
+)
+_ORDER_BY_KEY = select(ORDERS).where(ORDERS.c.idempotency_key == bindparam("key"))
+_ORDER_BY_BROKER_NO = select(ORDERS).where(
+    ORDERS.c.trading_day == bindparam("day"), ORDERS.c.broker_order_no == bindparam("no")
 )
 
 
@@ -102,6 +128,23 @@ def dialect_insert(
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+@cache
+def _insert_once(dialect: str, table: Table, unique: str, returning: str) -> Executable:
+    """``INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING returning``, built once per
+    dialect: the values come as parameters (their keys name the columns), so SQLAlchemy
+    compiles it once instead of building and keying a new statement per row."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c[unique]])
+        .returning(table.c[returning])
+    )
+
+
+def _insert_new(session: Session, table: Table, unique: str, returning: str) -> Executable:
+    return _insert_once(session.get_bind().dialect.name, table, unique, returning)
 
 
 class SqlSymbolRepository:
@@ -121,24 +164,19 @@ class SqlSymbolRepository:
     def save(self, before: SymbolTrade, after: SymbolTrade) -> SymbolTrade:
         values = _symbol_values(after)
         if before.version == 0:
-            created = self._s.execute(
-                dialect_insert(self._s, SYMBOLS)
-                .values(symbol=after.symbol, version=1, **values)
-                .on_conflict_do_nothing(index_elements=[SYMBOLS.c.symbol])
-                .returning(SYMBOLS.c.symbol)
-            ).first()
-            if created is None:
+            insert = _insert_new(self._s, SYMBOLS, "symbol", "symbol")
+            created = self._s.execute(insert, {"symbol": after.symbol, "version": 1, **values})
+            if created.first() is None:
                 raise StaleWrite(f"symbol {after.symbol} was created concurrently")
             return _with_version(after, 1)
-        result = self._s.execute(
-            _SYMBOL_CAS.values(version=before.version + 1, **_keeping_marks(before, after, values)),
-            {
-                "key": before.symbol,
-                "was_state": before.state.value,
-                "was_version": before.version,
-                "new_fence": after.fence,
-            },
-        )
+        statement, values = _keeping_marks(before, after, values)
+        where = {
+            "key": before.symbol,
+            "was_state": before.state.value,
+            "was_version": before.version,
+            "new_fence": after.fence,
+        }
+        result = self._s.execute(statement, {**values, "version": before.version + 1, **where})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(
                 f"symbol {before.symbol}: expected {before.state.value} v{before.version} "
@@ -165,16 +203,16 @@ class SqlSymbolRepository:
 
 def _keeping_marks(
     before: SymbolTrade, after: SymbolTrade, values: dict[str, Any]
-) -> dict[str, Any]:
-    """``values`` less what would undo a concurrent lease-free mark (see the port)."""
+) -> tuple[Executable, dict[str, Any]]:
+    """The CAS and its ``values``, less what would undo a concurrent lease-free mark (see
+    the port): an unchanged last price is not written, and a high that does not fall (a
+    new round trip resets it) is raised, never lowered."""
     if after.last_price == before.last_price:
         del values["last_price"]
     if after.high_water >= before.high_water:
-        values["high_water"] = case(
-            (SYMBOLS.c.high_water > after.high_water, SYMBOLS.c.high_water),
-            else_=after.high_water,
-        )
-    return values
+        values["high"] = values.pop("high_water")
+        return _SYMBOL_CAS_RAISING, values
+    return _SYMBOL_CAS, values
 
 
 def _with_version(trade: SymbolTrade, version: int) -> SymbolTrade:
@@ -221,20 +259,11 @@ class SqlOrderRepository:
 
     def add(self, order: Order) -> Order:
         """One statement: the idempotency key's uniqueness decides, no savepoint needed."""
-        now = _utcnow()
-        created = order.created_at or now
-        statement = (
-            dialect_insert(self._s, ORDERS)
-            .values(
-                **_order_values(order),
-                version=1,
-                created_at=created,
-                updated_at=order.updated_at or created,
-            )
-            .on_conflict_do_nothing(index_elements=[ORDERS.c.idempotency_key])
-            .returning(ORDERS.c.id)
-        )
-        order_id = self._s.execute(statement).scalar()
+        created = order.created_at or _utcnow()
+        values = _order_values(order)
+        values.update(version=1, created_at=created, updated_at=order.updated_at or created)
+        insert = _insert_new(self._s, ORDERS, "idempotency_key", "id")
+        order_id = self._s.execute(insert, values).scalar()
         if order_id is None:
             raise DuplicateOrder(f"order {order.idempotency_key} already exists")
         return replace(
@@ -246,17 +275,13 @@ class SqlOrderRepository:
         return _order(row) if row else None
 
     def by_key(self, idempotency_key: str) -> Order | None:
-        return self._one(select(ORDERS).where(ORDERS.c.idempotency_key == idempotency_key))
+        return self._one(_ORDER_BY_KEY, {"key": idempotency_key})
 
     def by_broker_no(self, day: date, broker_order_no: str) -> Order | None:
-        return self._one(
-            select(ORDERS).where(
-                ORDERS.c.trading_day == day, ORDERS.c.broker_order_no == broker_order_no
-            )
-        )
+        return self._one(_ORDER_BY_BROKER_NO, {"day": day, "no": broker_order_no})
 
-    def _one(self, query: Any) -> Order | None:
-        row = self._s.execute(query).first()
+    def _one(self, query: Executable, params: Mapping[str, Any]) -> Order | None:
+        row = self._s.execute(query, params).first()
         return _order(row) if row else None
 
     def find(
@@ -265,37 +290,41 @@ class SqlOrderRepository:
         statuses: Sequence[OrderStatus] | None = None,
         symbol: str | None = None,
     ) -> list[Order]:
-        query = select(ORDERS).order_by(ORDERS.c.id)
-        if day is not None:
-            query = query.where(ORDERS.c.trading_day == day)
-        if statuses is not None:
-            query = query.where(ORDERS.c.status.in_([s.value for s in statuses]))
-        if symbol is not None:
-            query = query.where(ORDERS.c.symbol == symbol)
-        return [_order(row) for row in self._s.execute(query)]
+        params = {"day": day, "statuses": [s.value for s in statuses or ()], "symbol": symbol}
+        query = _orders_where(day is not None, statuses is not None, symbol is not None)
+        return [_order(row) for row in self._s.execute(query, params)]
 
     def save(self, before: Order, after: Order) -> Order:
         if before.id is None:
             raise ValueError("cannot update an order that was never added")
-        result = self._s.execute(
-            _ORDER_CAS.values(
-                **_order_values(after),
-                updated_at=after.updated_at or _utcnow(),
-                version=ORDERS.c.version + 1,
-            ),
-            {
-                "key": before.id,
-                "was_status": before.status.value,
-                "was_filled": before.filled_quantity,
-                "new_fence": after.fence,
-            },
-        )
+        values = _order_values(after)
+        values["updated_at"] = after.updated_at or _utcnow()
+        where = {
+            "key": before.id,
+            "was_status": before.status.value,
+            "was_filled": before.filled_quantity,
+            "new_fence": after.fence,
+        }
+        result = self._s.execute(_ORDER_CAS, {**values, **where})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleWrite(
                 f"order {before.idempotency_key}: expected {before.status.value} with "
                 f"{before.filled_quantity} filled and fence <= {after.fence}"
             )
         return after
+
+
+@cache
+def _orders_where(by_day: bool, by_status: bool, by_symbol: bool) -> Executable:
+    """The orders matching what is given, oldest first: one statement per combination."""
+    query = select(ORDERS).order_by(ORDERS.c.id)
+    if by_day:
+        query = query.where(ORDERS.c.trading_day == bindparam("day"))
+    if by_status:
+        query = query.where(ORDERS.c.status.in_(bindparam("statuses", expanding=True)))
+    if by_symbol:
+        query = query.where(ORDERS.c.symbol == bindparam("symbol"))
+    return query
 
 
 def _order_values(o: Order) -> dict[str, Any]:
@@ -347,24 +376,20 @@ class SqlFillRepository:
 
     def add(self, order_id: int, fill: Fill) -> bool:
         """``False`` if this broker fill was recorded before (its id is unique)."""
-        added = self._s.execute(
-            dialect_insert(self._s, FILLS)
-            .values(
-                order_id=order_id,
-                broker_fill_id=fill.broker_fill_id,
-                symbol=fill.symbol,
-                side=fill.side.value,
-                quantity=fill.quantity,
-                price=fill.price,
-                commission=fill.commission,
-                tax=fill.tax,
-                filled_at=fill.filled_at,
-                recorded_at=_utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=[FILLS.c.broker_fill_id])
-            .returning(FILLS.c.id)
-        ).first()
-        return added is not None
+        values = {
+            "order_id": order_id,
+            "broker_fill_id": fill.broker_fill_id,
+            "symbol": fill.symbol,
+            "side": fill.side.value,
+            "quantity": fill.quantity,
+            "price": fill.price,
+            "commission": fill.commission,
+            "tax": fill.tax,
+            "filled_at": fill.filled_at,
+            "recorded_at": _utcnow(),
+        }
+        insert = _insert_new(self._s, FILLS, "broker_fill_id", "id")
+        return self._s.execute(insert, values).first() is not None
 
     def for_order(self, order_id: int) -> list[Fill]:
         query = select(FILLS).where(FILLS.c.order_id == order_id).order_by(FILLS.c.id)
